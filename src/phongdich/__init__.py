@@ -1,0 +1,1 @@
+"""phongdich: nền tảng phòng dịch."""

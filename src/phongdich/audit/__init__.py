@@ -1,0 +1,1 @@
+"""The audit log: every state-changing action writes one entry."""

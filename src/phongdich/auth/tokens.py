@@ -1,0 +1,126 @@
+"""API tokens for scanner devices and integrations: shown once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phongdich.audit.service import Actor, record
+from phongdich.auth.policy import Grant, Principal, Target, require
+from phongdich.auth.roles import Role
+from phongdich.auth.service import area_ref, validate_grant_scope
+from phongdich.core.errors import AppError, NotFound
+from phongdich.models import ApiToken, Area
+
+TOKEN_PREFIX = "pd_"  # noqa: S105  (a public marker, not a secret)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session,
+    actor: Actor,
+    *,
+    now: datetime,
+    name: str,
+    role: Role,
+    area: Area | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> tuple[str, ApiToken]:
+    """Issue a token that acts with one role in one scope. Returns the secret (shown once)."""
+    if role in (Role.ADMIN, Role.CITIZEN):
+        raise AppError("token.role_invalid", "Không thể cấp mã truy cập cho vai trò này.")
+    validate_grant_scope(role, area, object_type, object_id)
+    require(
+        actor.principal,
+        "api_token.manage",
+        Target(area=area_ref(area) if area else None, object_type=object_type, object_id=object_id),
+    )
+    name = name.strip()
+    if not name:
+        raise AppError(
+            "token.name_required", "Vui lòng đặt tên cho mã truy cập (ví dụ: Máy quét cổng 1)."
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        name=name[:120],
+        prefix=prefix,
+        token_hash=_hash(secret),
+        role=role.value,
+        area_id=area.id if area else None,
+        object_type=object_type,
+        object_id=object_id,
+        created_by_id=actor.principal.user_id if actor.principal else None,
+        created_at=now,
+    )
+    session.add(token)
+    session.flush()
+    record(
+        session,
+        actor,
+        "api_token.create",
+        now=now,
+        object_type="api_token",
+        object_id=token.id,
+        details={"role": role.value, "name": token.name},
+    )
+    return secret, token
+
+
+def principal_for_token(session: Session, secret: str, now: datetime) -> Principal | None:
+    """The principal a bearer token acts as, or None if unknown or revoked."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None or token.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(token.token_hash, _hash(secret)):
+        return None
+    area = session.get(Area, token.area_id) if token.area_id else None
+    # last_used_at is written at most once a minute so busy scanners do not churn the row.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+    return Principal(
+        label=f"mã truy cập «{token.name}»",
+        token_id=token.id,
+        grants=(
+            Grant(
+                role=Role(token.role),
+                area=area_ref(area) if area else None,
+                object_type=token.object_type,
+                object_id=token.object_id,
+            ),
+        ),
+    )
+
+
+def revoke_api_token(session: Session, actor: Actor, token_id: int, *, now: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("token.not_found", "Không tìm thấy mã truy cập.")
+    area = session.get(Area, token.area_id) if token.area_id else None
+    require(
+        actor.principal,
+        "api_token.manage",
+        Target(
+            area=area_ref(area) if area else None,
+            object_type=token.object_type,
+            object_id=token.object_id,
+        ),
+    )
+    if token.revoked_at is None:
+        token.revoked_at = now
+        record(
+            session, actor, "api_token.revoke", now=now, object_type="api_token", object_id=token.id
+        )
+    return token

@@ -1,0 +1,44 @@
+"""Settings, read from PHONGDICH_* environment variables by the entry points only.
+
+Domain code never imports this module's `Settings()` at import time: `web.app.create_app`,
+`cli` and `worker` build one and pass what each piece needs down as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; defaults run the embedded SQLite demo."""
+
+    model_config = SettingsConfigDict(env_prefix="PHONGDICH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var') / 'phongdich.sqlite3'}",
+        description="SQLAlchemy URL; production uses postgresql+psycopg://user@host/db",
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Cookies marked Secure are dropped by browsers over plain http, so the demo keeps this off.
+    cookie_secure: bool = False
+    session_hours: int = 12
+    default_locale: Literal["vi", "en"] = "vi"
+    # Request bodies above this are refused before they are read (uploads have their own limit).
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 20_000_000
+    # Phone codes (OTP) for citizens and venue owners.
+    otp_ttl_seconds: int = 300
+    otp_length: int = 6
+    sms_sender: Literal["outbox", "http"] = "outbox"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    # Periodic jobs run inside `serve` unless a separate worker does them.
+    run_jobs_in_process: bool = True
+    job_poll_seconds: float = 30.0
+    checkin_retention_days: int = 28

@@ -1,0 +1,91 @@
+"""Fill the database with Cao Bằng's areas and one account for every role.
+
+Later domains (venues, check-ins, cases) extend `fill_demo` with their own generators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phongdich.areas.loader import SCHEME_2021, SCHEME_2025, area_rows, load_areas
+from phongdich.areas.queries import get_area
+from phongdich.audit.service import SYSTEM
+from phongdich.auth.roles import Role
+from phongdich.auth.service import create_user
+from phongdich.models import User
+
+CAO_BANG = 4
+DEMO_PASSWORD = "phongdich-demo"  # noqa: S105  printed by `serve --demo`; never use outside a demo
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str | None
+    phone: str | None
+    full_name: str
+    role: Role
+    area: tuple[str, str] | None  # (level, code) in the 2021 scheme
+
+    @property
+    def login(self) -> str:
+        return self.username or self.phone or ""
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("quantri", None, "Nguyễn Văn Quản", Role.ADMIN, ("province", "04")),
+    DemoAccount("tinh.caobang", None, "Hoàng Thị Tỉnh", Role.PROVINCE_OFFICIAL, ("province", "04")),
+    DemoAccount(
+        "huyen.tpcaobang", None, "Nông Văn Thành", Role.DISTRICT_OFFICIAL, ("district", "040")
+    ),
+    DemoAccount("huyen.hoaan", None, "Lương Thị An", Role.DISTRICT_OFFICIAL, ("district", "051")),
+    DemoAccount("xa.songhien", None, "Bế Văn Hiến", Role.COMMUNE_OFFICIAL, ("commune", "01267")),
+    DemoAccount("yte.tpcaobang", None, "Đàm Thị Y", Role.HEALTH_OFFICER, ("district", "040")),
+    DemoAccount("chot.quanghoa", None, "La Văn Chốt", Role.CHECKPOINT_OFFICER, ("district", "049")),
+    DemoAccount(None, "0912000001", "Triệu Thị Dân", Role.CITIZEN, None),
+)
+
+
+def fill_demo(
+    session: Session,
+    *,
+    now: datetime,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> dict[str, int]:
+    """Load Cao Bằng (both schemes) and the demo accounts; safe to run twice."""
+    rows = area_rows((SCHEME_2021, SCHEME_2025), {CAO_BANG})
+    counts = load_areas(
+        session, rows, progress=(lambda n: progress("areas", n, len(rows))) if progress else None
+    )
+    created = 0
+    for acc in DEMO_ACCOUNTS:
+        exists = session.scalar(
+            select(User).where(
+                (User.username == acc.username)
+                if acc.username
+                else (User.phone == "+84" + acc.phone[1:])  # type: ignore[index]
+            )
+        )
+        if exists:
+            continue
+        area = get_area(session, SCHEME_2021, *acc.area) if acc.area else None
+        create_user(
+            session,
+            SYSTEM,
+            now=now,
+            full_name=acc.full_name,
+            username=acc.username,
+            phone=acc.phone,
+            password=DEMO_PASSWORD if acc.username else None,
+            role=acc.role,
+            area=area,
+            check=False,
+        )
+        created += 1
+        if progress:
+            progress("accounts", 1, len(DEMO_ACCOUNTS))
+    return {"areas_created": counts["created"], "accounts_created": created}

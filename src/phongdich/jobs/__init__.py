@@ -1,0 +1,1 @@
+"""Periodic jobs and queued background jobs, run by `phongdich worker` or inside `serve`."""

@@ -1,0 +1,41 @@
+"""What runs periodically, and the kinds of background job that can be queued.
+
+Each domain contributes its periodic jobs through its own `tasks.py`; this module collects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: timedelta
+    run: Callable[[Session, datetime], dict[str, Any]]
+    description: str
+
+
+# A background job reports progress through `progress(done, total)` and returns its result.
+BackgroundHandler = Callable[
+    [Session, dict[str, Any], datetime, Callable[[int, int | None], None]], dict[str, Any]
+]
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    """Every periodic job of every domain."""
+    from phongdich.auth import tasks as auth_tasks
+
+    return [*auth_tasks.PERIODIC]
+
+
+def background_handlers() -> dict[str, BackgroundHandler]:
+    """Every kind of queued job, by name."""
+    from phongdich.demo import tasks as demo_tasks
+
+    return {**demo_tasks.HANDLERS}

@@ -1,0 +1,165 @@
+"""Run due periodic jobs and claim queued background jobs, safely from several workers.
+
+Neither path needs row locks, so SQLite and PostgreSQL behave the same:
+- a periodic job's time slot is claimed by inserting (job, slot) under a unique constraint;
+- a queued job is claimed by `UPDATE … SET status='running' WHERE id=? AND status='queued'`,
+  which exactly one worker can win.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from phongdich.jobs.registry import BackgroundHandler, PeriodicJob
+from phongdich.models import BackgroundJob, JobRun
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def slot_start(job: PeriodicJob, now: datetime) -> datetime:
+    """The start of the time slot `now` falls in, counted from a fixed epoch."""
+    n = (now - EPOCH) // job.every
+    return EPOCH + n * job.every
+
+
+def run_due_jobs(
+    factory: sessionmaker[Session], jobs: list[PeriodicJob], now: datetime, worker: str
+) -> list[str]:
+    """Run each job whose current slot no worker has claimed yet; returns the names run."""
+    ran: list[str] = []
+    for job in jobs:
+        slot = slot_start(job, now)
+        with factory() as session:
+            run = JobRun(
+                job_name=job.name, slot=slot, worker=worker, started_at=now, status="running"
+            )
+            session.add(run)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                continue  # another worker has this slot
+            run_id = run.id
+        with factory() as session:
+            try:
+                result = job.run(session, now)
+                session.commit()
+                status, error = "done", None
+            except Exception:
+                session.rollback()
+                log.exception("periodic job %s failed", job.name)
+                result, status, error = None, "failed", traceback.format_exc()[-4000:]
+            row = session.get(JobRun, run_id)
+            assert row is not None
+            row.status, row.result, row.error = status, result, error
+            row.finished_at = datetime.now(UTC) if now.tzinfo else now
+            session.commit()
+        ran.append(job.name)
+    return ran
+
+
+def enqueue(
+    session: Session, kind: str, params: dict[str, Any], *, now: datetime, user_id: int | None
+) -> BackgroundJob:
+    """Queue work for a worker; the caller's transaction makes it visible."""
+    job = BackgroundJob(
+        kind=kind, params=params, status="queued", created_at=now, created_by_id=user_id
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim_next(factory: sessionmaker[Session], worker: str, now: datetime) -> int | None:
+    """Claim the oldest queued job; returns its id, or None when the queue is empty."""
+    with factory() as session:
+        candidates = session.scalars(
+            select(BackgroundJob.id)
+            .where(BackgroundJob.status == "queued")
+            .order_by(BackgroundJob.id)
+            .limit(5)
+        ).all()
+        for job_id in candidates:
+            result = session.execute(
+                update(BackgroundJob)
+                .where(BackgroundJob.id == job_id, BackgroundJob.status == "queued")
+                .values(status="running", worker=worker, started_at=now)
+            )
+            session.commit()
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return job_id
+    return None
+
+
+def run_background_job(
+    factory: sessionmaker[Session],
+    handlers: dict[str, BackgroundHandler],
+    job_id: int,
+    now: datetime,
+) -> str:
+    """Run a claimed job, committing progress as it goes so a status page can show it."""
+    with factory() as session:
+        job = session.get(BackgroundJob, job_id)
+        assert job is not None
+        handler = handlers.get(job.kind)
+        params = dict(job.params)
+
+    def progress(done: int, total: int | None) -> None:
+        with factory() as s:
+            s.execute(
+                update(BackgroundJob)
+                .where(BackgroundJob.id == job_id)
+                .values(progress_done=done, progress_total=total)
+            )
+            s.commit()
+
+    with factory() as session:
+        try:
+            if handler is None:
+                raise LookupError(f"unknown job kind {job.kind!r}")
+            result = handler(session, params, now, progress)
+            session.commit()
+            status, error = "done", None
+        except Exception:
+            session.rollback()
+            log.exception("background job %s failed", job_id)
+            result, status, error = None, "failed", traceback.format_exc()[-4000:]
+        row = session.get(BackgroundJob, job_id)
+        assert row is not None
+        row.status, row.result, row.error, row.finished_at = (
+            status,
+            result,
+            error,
+            datetime.now(UTC),
+        )
+        session.commit()
+        return status
+
+
+def work_once(
+    factory: sessionmaker[Session],
+    jobs: list[PeriodicJob],
+    handlers: dict[str, BackgroundHandler],
+    now: datetime,
+    worker: str,
+    max_background: int = 10,
+) -> dict[str, Any]:
+    """One pass of a worker: due periodic jobs, then up to `max_background` queued jobs."""
+    ran = run_due_jobs(factory, jobs, now, worker)
+    done = 0
+    while done < max_background:
+        job_id = claim_next(factory, worker, now)
+        if job_id is None:
+            break
+        run_background_job(factory, handlers, job_id, now)
+        done += 1
+    return {"periodic": ran, "background": done}

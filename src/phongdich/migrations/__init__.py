@@ -1,0 +1,1 @@
+"""Alembic migrations; `phongdich.db.upgrade` and `phongdich db upgrade` run them."""

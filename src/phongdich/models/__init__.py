@@ -1,0 +1,22 @@
+"""Every ORM class, one module per domain; importing this package registers them all."""
+
+from phongdich.models.accounts import ApiToken, AuthAttempt, PhoneCode, RoleGrant, User, WebSession
+from phongdich.models.areas import Area, AreaSetting
+from phongdich.models.audit import AuditEntry
+from phongdich.models.jobs import BackgroundJob, JobRun
+from phongdich.models.messaging import SmsMessage
+
+__all__ = [
+    "ApiToken",
+    "Area",
+    "AreaSetting",
+    "AuditEntry",
+    "AuthAttempt",
+    "BackgroundJob",
+    "JobRun",
+    "PhoneCode",
+    "RoleGrant",
+    "SmsMessage",
+    "User",
+    "WebSession",
+]

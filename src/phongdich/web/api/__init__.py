@@ -1,0 +1,29 @@
+"""JSON API under /api/v1; one router per domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from phongdich.core.errors import AppError
+from phongdich.web.api import admin, areas, auth, tokens, users
+
+
+def json_only(request: Request) -> None:
+    """Bodies must be JSON: it keeps cross-site HTML forms from reaching the API at all."""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.headers.get("content-length", "0") != "0"
+    ):
+        content_type = request.headers.get("content-type", "")
+        if not content_type.split(";")[0].strip() == "application/json":
+            raise AppError(
+                "request.unsupported_media_type",
+                "API chỉ nhận dữ liệu JSON (Content-Type: application/json).",
+                {"content_type": content_type},
+                status=415,
+            )
+
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(json_only)])
+for module in (auth, areas, users, tokens, admin):
+    router.include_router(module.router)

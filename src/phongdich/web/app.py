@@ -1,0 +1,87 @@
+"""The application factory: settings in, ASGI app out. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+
+from phongdich.config import Settings
+from phongdich.core.clock import Clock, SystemClock
+from phongdich.db import make_engine, make_session_factory
+from phongdich.jobs.registry import background_handlers, periodic_jobs
+from phongdich.jobs.runner import work_once
+from phongdich.messaging.sms import HttpGatewaySender, OutboxSender, SmsSender
+from phongdich.web import errors
+from phongdich.web.api import router as api_router
+from phongdich.web.middleware import BodyLimit, LocaleAndHeaders
+from phongdich.web.pages import router as pages_router
+
+
+def make_sms_sender(settings: Settings) -> SmsSender:
+    if settings.sms_sender == "http":
+        return HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
+    return OutboxSender()
+
+
+def _job_loop(app: FastAPI, stop: threading.Event) -> None:
+    worker = f"serve@{socket.gethostname()}"
+    jobs, handlers = periodic_jobs(), background_handlers()
+    while not stop.is_set():
+        work_once(app.state.session_factory, jobs, handlers, app.state.clock.now(), worker)
+        stop.wait(app.state.settings.job_poll_seconds)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    sms_sender: SmsSender | None = None,
+    run_jobs: bool | None = None,
+) -> FastAPI:
+    """Build the app; tests hand in their own session factory, clock and SMS sender."""
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    run_jobs = settings.run_jobs_in_process if run_jobs is None else run_jobs
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if run_jobs:
+            thread = threading.Thread(target=_job_loop, args=(app, stop), daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread:
+            thread.join(timeout=5)
+
+    app = FastAPI(
+        title="phongdich API",
+        summary="API của nền tảng phòng dịch: địa bàn, tài khoản, mã truy cập, nhật ký.",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.clock = clock or SystemClock()
+    app.state.sms_sender = sms_sender or make_sms_sender(settings)
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+    app.add_middleware(LocaleAndHeaders, default_locale=settings.default_locale)
+    return app

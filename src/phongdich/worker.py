@@ -1,0 +1,27 @@
+"""`phongdich worker`: runs periodic and queued jobs; several can run side by side."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from phongdich.config import Settings
+from phongdich.core.clock import SystemClock
+from phongdich.db import make_engine, make_session_factory
+from phongdich.jobs.registry import background_handlers, periodic_jobs
+from phongdich.jobs.runner import work_once
+
+
+def run_worker(settings: Settings, *, once: bool = False) -> None:
+    factory = make_session_factory(make_engine(settings.database_url))
+    name = f"worker@{socket.gethostname()}:{os.getpid()}"
+    clock = SystemClock()
+    jobs, handlers = periodic_jobs(), background_handlers()
+    while True:
+        result = work_once(factory, jobs, handlers, clock.now(), name)
+        if once:
+            print(result)
+            return
+        if not result["background"]:
+            time.sleep(min(settings.job_poll_seconds, 5.0))
