@@ -5,6 +5,14 @@ from phongdich.models.areas import Area, AreaSetting
 from phongdich.models.audit import AuditEntry
 from phongdich.models.jobs import BackgroundJob, JobRun
 from phongdich.models.messaging import SmsMessage
+from phongdich.models.venues import (
+    SigningKey,
+    Venue,
+    VenueDailyActivity,
+    VenueLocation,
+    VenueType,
+    VenueVisitor,
+)
 
 __all__ = [
     "ApiToken",
@@ -16,7 +24,13 @@ __all__ = [
     "JobRun",
     "PhoneCode",
     "RoleGrant",
+    "SigningKey",
     "SmsMessage",
     "User",
+    "Venue",
+    "VenueDailyActivity",
+    "VenueLocation",
+    "VenueType",
+    "VenueVisitor",
     "WebSession",
 ]

@@ -33,7 +33,7 @@ def finish_sign_in(ctx: Ctx, outcome: SignInOutcome, response: Response) -> User
     """Commit first (so a failure is counted even though we refuse), then refuse or sign in."""
     ctx.db.commit()
     user = outcome.raise_error()
-    value, _row = start_session(
+    value, row = start_session(
         ctx.db,
         user,
         now=ctx.now,
@@ -49,6 +49,8 @@ def finish_sign_in(ctx: Ctx, outcome: SignInOutcome, response: Response) -> User
         secure=ctx.settings.cookie_secure,
         max_age=ctx.settings.session_hours * 3600,
     )
+    # API clients that use the cookie must echo this in X-CSRF-Token on every change.
+    response.headers["X-CSRF-Token"] = row.csrf_token
     return user
 
 
@@ -93,8 +95,10 @@ def sign_out(ctx: CtxDep, request: Request, response: Response) -> dict[str, boo
 
 
 @router.get("/me", summary="Tài khoản đang đăng nhập")
-def me(ctx: CtxDep) -> UserRead:
+def me(ctx: CtxDep, response: Response) -> UserRead:
     user = ctx.require_user()
+    if ctx.web_session is not None:
+        response.headers["X-CSRF-Token"] = ctx.web_session.csrf_token
     return _me(ctx, user.id)
 
 
