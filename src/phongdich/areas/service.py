@@ -12,6 +12,7 @@ from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import Principal, Target, require
 from phongdich.auth.service import area_ref
 from phongdich.core.errors import AppError
+from phongdich.core.i18n import N_
 from phongdich.models import Area, AreaSetting
 
 
@@ -28,7 +29,7 @@ SETTINGS = {
     for s in (
         SettingSpec(
             "venue_auto_approve",
-            "Tự động duyệt địa điểm đăng ký mới trong địa bàn",
+            N_("Tự động duyệt địa điểm đăng ký mới trong địa bàn"),
             "false",
             ("true", "false"),
         ),
@@ -62,7 +63,7 @@ def effective_setting(session: Session, area: Area, key: str) -> str:
         .join(AreaSetting, AreaSetting.area_id == Area.id)
         .where(Area.scheme == area.scheme, Area.path.in_(paths), AreaSetting.key == key)
     ).all()
-    by_path = dict(rows)  # type: ignore[arg-type]
+    by_path = {path: value for path, value in rows}
     for path in reversed(paths):
         if path in by_path:
             return str(by_path[path])

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from phongdich.auth.policy import Principal, require
-from phongdich.models import AuditEntry
+from phongdich.auth.policy import Principal, areas_for, require_somewhere
+from phongdich.models import Area, AuditEntry, RoleGrant
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,30 @@ def list_entries(
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; administrators only."""
-    require(principal, "audit.read")
+    """Newest first; administrators only, and only for their own area.
+
+    An entry belongs to an area when it names one, or else when its actor holds a role there
+    (sign-ins, account changes), so a province's administrators never read another's log.
+    """
+    require_somewhere(principal, "audit.read")
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    areas = areas_for(principal, "audit.read")
+    if areas is not None:
+        inside = or_(
+            *[
+                (Area.scheme == a.scheme)
+                & ((Area.path == a.path) | Area.path.startswith(a.path + "/", autoescape=True))
+                for a in areas
+            ]
+        )
+        area_ids = select(Area.id).where(inside)
+        actors_inside = select(RoleGrant.user_id).where(RoleGrant.area_id.in_(area_ids))
+        query = query.where(
+            or_(
+                AuditEntry.area_id.in_(area_ids),
+                AuditEntry.area_id.is_(None) & AuditEntry.actor_user_id.in_(actors_inside),
+            )
+        )
     if action:
         query = query.where(AuditEntry.action == action)
     if actor_user_id:

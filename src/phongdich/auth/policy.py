@@ -116,8 +116,13 @@ def objects_for(principal: Principal, action: str, object_type: str) -> set[int]
     }
 
 
+def can_somewhere(principal: Principal | None, action: str) -> bool:
+    """True when the principal holds `action` in at least one scope."""
+    return principal is not None and any(action in ROLE_ACTIONS[g.role] for g in principal.grants)
+
+
 def require_somewhere(principal: Principal | None, action: str) -> None:
     """For list pages: the principal holds `action` in at least one scope (the list is then
     narrowed to those scopes by `areas_for`/`objects_for`)."""
-    if principal is None or not any(action in ROLE_ACTIONS[g.role] for g in principal.grants):
+    if not can_somewhere(principal, action):
         raise Forbidden(details={"action": action})

@@ -34,6 +34,11 @@ def translations(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def N_(message: str) -> str:
+    """Mark a constant for extraction into the catalogue; it is translated where shown."""
+    return message
+
+
 def gettext_for(locale: str) -> Callable[[str], str]:
     """`_` for one locale; unknown locales fall back to Vietnamese."""
     return translations(locale if locale in LOCALES else DEFAULT_LOCALE).gettext

@@ -1,0 +1,18 @@
+"""A status page for a background job, refreshing itself until the job ends."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from phongdich.jobs.queries import percent, read_job
+from phongdich.web.context import CtxDep
+from phongdich.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(job_id: int, ctx: CtxDep) -> HTMLResponse:
+    job = read_job(ctx.db, ctx.require_principal(), job_id)
+    return render(ctx, "jobs/status.html", job=job, percent=percent(job))
