@@ -60,3 +60,12 @@ def user_read(db: Session, user: User) -> UserRead:
             for g in user.grants
         ],
     )
+
+
+def accepts_upload[F](endpoint: F) -> F:
+    """Mark an endpoint that takes a multipart file upload instead of JSON (see `json_only`).
+
+    Cookie callers still need the CSRF header (`api_write`), so this opens no cross-site path.
+    """
+    endpoint.accepts_upload = True  # type: ignore[attr-defined]
+    return endpoint

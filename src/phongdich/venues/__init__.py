@@ -1,0 +1,1 @@
+"""Venues: registration, staff, signed QR posters, activity counters."""

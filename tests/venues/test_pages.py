@@ -1,0 +1,99 @@
+"""Venue pages without a browser: the forms post, the pages show what they should."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phongdich.auth.roles import Role
+from phongdich.models import Venue
+from tests.factories import HOA_AN, SONG_HIEN, TP_CAO_BANG, official, sign_in
+from tests.venues.factories import new_phone
+from tests.venues.test_api import sign_in_by_phone
+
+
+def test_an_owner_registers_through_the_form_and_the_commune_approves(
+    client: TestClient, db: Session
+) -> None:
+    csrf = sign_in_by_phone(client, db, new_phone())
+    picker = client.get("/venues/register", params={"commune_q": "song hien", "name": "Quán Mây"})
+    assert picker.status_code == 200
+    assert 'value="2021:01267"' in picker.text and "Quán Mây" in picker.text
+    form = {
+        "csrf_token": csrf,
+        "name": "Quán cà phê Mây",
+        "type_code": "restaurant",
+        "street_address": "Số 3, tổ 2",
+        "commune": "2021:01267",
+    }
+    r = client.post("/venues/register", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    venue_id = int(re.search(r"/venues/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
+    page = client.get(f"/venues/{venue_id}")
+    assert "Quán cà phê Mây" in page.text and "Chờ duyệt" in page.text
+    assert 'id="approval"' not in page.text  # the owner does not approve
+
+    # The same name again is a warning with a confirm box, not a refusal.
+    again = client.post("/venues/register", data=form)
+    assert again.status_code == 409 and 'name="confirm_duplicate"' in again.text
+
+    client.cookies.clear()
+    sign_in(client, official(db, Role.DISTRICT_OFFICIAL, HOA_AN))
+    assert client.get(f"/venues/{venue_id}").status_code == 403
+
+    client.cookies.clear()
+    csrf = sign_in(client, official(db, Role.COMMUNE_OFFICIAL, SONG_HIEN))
+    listing = client.get("/venues")
+    assert 'id="pending"' in listing.text and "Quán cà phê Mây" in listing.text
+    r = client.post(
+        f"/venues/{venue_id}/approve", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert db.get(Venue, venue_id).status == "approved"  # type: ignore[union-attr]
+    assert f"/venues/{venue_id}/poster.pdf" in client.get(f"/venues/{venue_id}").text
+
+
+def test_the_import_page_previews_then_commits(client: TestClient, db: Session) -> None:
+    csrf = sign_in(client, official(db, Role.DISTRICT_OFFICIAL, TP_CAO_BANG))
+    assert "Tải tệp mẫu" in client.get("/venues/import").text
+    bad = "Tên địa điểm,Loại địa điểm,Địa chỉ,Mã xã\nChợ A,market,Tổ 1,01267\nX,rocket,,01267\n"
+    r = client.post(
+        "/venues/import/preview",
+        data={"csrf_token": csrf, "scheme": "2021"},
+        files={"file": ("a.csv", bad.encode(), "text/csv")},
+    )
+    assert r.status_code == 200
+    assert 'id="import-errors"' in r.text and "rocket" in r.text
+    assert 'name="payload"' not in r.text  # nothing to confirm while there are errors
+
+    good = "Tên địa điểm,Loại địa điểm,Địa chỉ,Mã xã\n=cmd|' /C calc'!A0,market,Tổ 1,01267\n"
+    r = client.post(
+        "/venues/import/preview",
+        data={"csrf_token": csrf, "scheme": "2021"},
+        files={"file": ("a.csv", good.encode(), "text/csv")},
+    )
+    payload = re.search(r'name="payload" value="([^"]*)"', r.text)
+    assert payload, r.text
+    r = client.post(
+        "/venues/import/commit",
+        data={"csrf_token": csrf, "scheme": "2021", "payload": html.unescape(payload.group(1))},
+        files={"unused": ("", b"", "application/octet-stream")},  # sent as multipart, as forms do
+    )
+    assert r.status_code == 200 and 'id="import-done"' in r.text, r.text
+    assert (
+        db.scalar(select(Venue.street_address).where(Venue.name == "=cmd|' /C calc'!A0")) == "Tổ 1"
+    )
+
+
+def test_home_links_to_venue_pages_by_role(client: TestClient, db: Session) -> None:
+    sign_in(client, official(db, Role.COMMUNE_OFFICIAL, SONG_HIEN))
+    home = client.get("/").text
+    assert 'href="/venues?status=pending"' in home and 'href="/venues/import"' in home
+    client.cookies.clear()
+    sign_in_by_phone(client, db, new_phone())
+    home = client.get("/").text
+    assert 'href="/venues/register"' in home and 'href="/venues/import"' not in home
