@@ -1,0 +1,487 @@
+"""Benchmark: check-ins over HTTP and in batches, beside the raw figures measured in the same run.
+
+    python bench/checkins.py                         # SQLite, and PostgreSQL if a URL is given
+    python bench/checkins.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python bench/checkins.py --quick                 # smaller runs, for a try
+
+Raw baselines (what the hardware and the drivers give):
+- a bare FastAPI endpoint that inserts one row into SQLite and commits, per request;
+- SQLite executemany into a visits-like table with the two indexes a visits table needs;
+- PostgreSQL single-row commits, and COPY into the same table.
+The platform, each against its own fresh migrated database, served by `uvicorn` on loopback:
+- a single staff-device scan over HTTP: bearer token, personal-QR signature, duplicate check,
+  the check-out rules, visit insert, venue counters, commit. "cold": every code is new to the
+  server (a signature check each); "warm": codes the server verified before (its cache);
+- p99 latency of single scans sent at a steady 1,000 per second;
+- device batches of 2,000 scans (cold codes), on SQLite and on PostgreSQL.
+Every loop is bounded; the load generator runs in its own process (bench/loadgen.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import bench_database, insert_venues, server_url
+from loadgen import LoadResult, request_bytes, run_load
+from pydantic import BaseModel
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.orm import Session
+
+from phongdich.audit.service import Actor
+from phongdich.auth.roles import Role
+from phongdich.auth.service import CLI_PRINCIPAL
+from phongdich.auth.tokens import create_api_token
+from phongdich.core import signing
+from phongdich.core.text import fold
+from phongdich.models import Person, PersonQrCode
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RAW_TABLE = """CREATE TABLE visits (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL,
+venue_id INTEGER NOT NULL, checked_in_at TIMESTAMP NOT NULL, source VARCHAR(20) NOT NULL,
+client_scan_id VARCHAR(64))"""
+RAW_INDEXES = (
+    "CREATE INDEX ix_v_venue ON visits (venue_id, checked_in_at)",
+    "CREATE INDEX ix_v_person ON visits (person_id, checked_in_at)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# The bare endpoint: what FastAPI + one SQLite insert and commit cost, nothing of ours.
+
+
+class BareBody(BaseModel):
+    venue_id: int
+    code: str
+    client_scan_id: str
+
+
+def bare_app() -> Any:
+    from fastapi import FastAPI
+
+    path = os.environ["BENCH_BARE_DB"]
+    local = threading.local()
+    app = FastAPI()
+
+    @app.post("/scan")
+    def scan(body: BareBody) -> dict[str, str]:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(
+            "INSERT INTO visits (person_id, venue_id, checked_in_at, source, client_scan_id) "
+            "VALUES (?, ?, ?, 'bare', ?)",
+            (len(body.code), body.venue_id, datetime.now(UTC).isoformat(), body.client_scan_id),
+        )
+        conn.commit()
+        return {"outcome": "created"}
+
+    return app
+
+
+def platform_app() -> Any:
+    from phongdich.config import Settings
+    from phongdich.web.app import create_app
+
+    return create_app(Settings(_env_file=None), run_jobs=False)  # type: ignore[call-arg]
+
+
+class Uvicorn:
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(  # noqa: S603  (our interpreter, our module)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                factory,
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def _fresh_raw_sqlite() -> str:
+    path = str(Path(tempfile.mkdtemp(prefix="phongdich-bench-raw-")) / "raw.sqlite3")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(RAW_TABLE)
+    for ddl in RAW_INDEXES:
+        conn.execute(ddl)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def bench_bare_endpoint(n: int) -> LoadResult:
+    server = Uvicorn("checkins:bare_app", {"BENCH_BARE_DB": _fresh_raw_sqlite()})
+    try:
+        reqs = [
+            request_bytes(
+                "/scan",
+                json.dumps(
+                    {"venue_id": 1, "code": "x" * (i % 50), "client_scan_id": f"c{i}"}
+                ).encode(),
+            )
+            for i in range(n)
+        ]
+        run_load(server.port, reqs[:500])  # warm up
+        return run_load(server.port, reqs[500:])
+    finally:
+        server.stop()
+
+
+def bench_raw_sqlite_executemany(n: int, batch: int = 2000) -> float:
+    conn = sqlite3.connect(_fresh_raw_sqlite())
+    conn.execute("PRAGMA synchronous=NORMAL")
+    base = datetime(2021, 11, 15, tzinfo=UTC)
+    rows = [
+        (i % 50_000, i % 200, (base + timedelta(seconds=i)).isoformat(), "raw", f"c{i}")
+        for i in range(n)
+    ]
+    started = time.perf_counter()
+    for i in range(0, n, batch):
+        conn.executemany(
+            "INSERT INTO visits (person_id, venue_id, checked_in_at, source, client_scan_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows[i : i + batch],
+        )
+        conn.commit()
+    seconds = time.perf_counter() - started
+    conn.close()
+    return n / seconds
+
+
+def bench_pg_raw(server: str, single: int, copied: int) -> tuple[float, float]:
+    """(single-row commits per second, COPY rows per second) into a fresh database."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    name = f"phongdich_bench_raw_{os.getpid()}"
+    dsn = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
+    if url.password:
+        dsn += f" password={url.password}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(dsn.replace(f"dbname={url.database}", f"dbname={name}")) as conn:
+            conn.execute(
+                RAW_TABLE.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace(
+                    "TIMESTAMP", "TIMESTAMPTZ"
+                )
+            )
+            for ddl in RAW_INDEXES:
+                conn.execute(ddl)
+            conn.commit()
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            for i in range(single):
+                conn.execute(
+                    "INSERT INTO visits (person_id, venue_id, checked_in_at, source, "
+                    "client_scan_id) VALUES (%s, %s, %s, 'raw', %s)",
+                    (i, i % 200, now, f"s{i}"),
+                )
+                conn.commit()
+            single_rate = single / (time.perf_counter() - started)
+            rows = [
+                (i % 50_000, i % 200, now + timedelta(seconds=i), "copy", f"c{i}")
+                for i in range(copied)
+            ]
+            started = time.perf_counter()
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY visits (person_id, venue_id, checked_in_at, source, client_scan_id) "
+                    "FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            conn.commit()
+            copy_rate = copied / (time.perf_counter() - started)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return single_rate, copy_rate
+
+
+# The platform's data: one venue, a scanner token for it, many people with personal QR codes.
+
+
+def make_people(session: Session, n: int, now: datetime) -> list[str]:
+    """n people with a current personal QR each (bulk inserted); returns their tokens."""
+    signer = signing.signer_for(session, "person_qr", now=now)
+    ids: list[int] = []
+    for start in range(0, n, 5000):
+        rows = [
+            {
+                "id_type": "none",
+                "full_name": f"Người thử {i}",
+                "name_folded": fold(f"Nguoi thu {i}"),
+                "nationality": "VN",
+                "created_at": now,
+                "created_via": "staff",
+                "qr_serial": 1,
+                "birth_year": 1950 + i % 60,
+            }
+            for i in range(start, min(start + 5000, n))
+        ]
+        ids += session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), rows
+        ).all()
+    session.execute(
+        insert(PersonQrCode),
+        [{"person_id": pid, "serial": 1, "kid": signer.kid, "issued_at": now} for pid in ids],
+    )
+    return [signer.sign({"p": pid, "s": 1}, now=now) for pid in ids]
+
+
+def setup_platform(engine: Engine, people: int) -> tuple[int, str, list[str]]:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        venue_id = insert_venues(session, 1, now)[0]
+        secret, _ = create_api_token(
+            session,
+            Actor(CLI_PRINCIPAL),
+            now=now,
+            name="Máy quét thử",
+            role=Role.VENUE_STAFF,
+            object_type="venue",
+            object_id=venue_id,
+        )
+        tokens = make_people(session, people, now)
+        session.commit()
+    return venue_id, secret, tokens
+
+
+def scan_requests(
+    venue_id: int, secret: str, tokens: list[str], prefix: str, at: datetime
+) -> list[bytes]:
+    auth = {"Authorization": f"Bearer {secret}"}
+    return [
+        request_bytes(
+            "/api/v1/checkins/scan",
+            json.dumps(
+                {
+                    "venue_id": venue_id,
+                    "code": t,
+                    "client_scan_id": f"{prefix}{i}",
+                    "at": at.isoformat(),
+                }
+            ).encode(),
+            auth,
+        )
+        for i, t in enumerate(tokens)
+    ]
+
+
+def batch_requests(
+    venue_id: int, secret: str, tokens: list[str], size: int, at: datetime
+) -> list[bytes]:
+    auth = {"Authorization": f"Bearer {secret}"}
+    out = []
+    for start in range(0, len(tokens), size):
+        rows = [
+            {
+                "client_scan_id": f"b{start + j}",
+                "code": t,
+                "at": at.isoformat(),
+                "venue_id": venue_id,
+            }
+            for j, t in enumerate(tokens[start : start + size])
+        ]
+        out.append(
+            request_bytes("/api/v1/checkins/batch", json.dumps({"scans": rows}).encode(), auth)
+        )
+    return out
+
+
+def count_visits(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM visits")).scalar_one())
+
+
+def bench_platform(
+    engine: Engine, *, singles: int, batch_scans: int, batch_size: int, p99: bool
+) -> dict[str, Any]:
+    venue_id, secret, tokens = setup_platform(engine, singles + batch_scans)
+    single_tokens, batch_tokens = tokens[:singles], tokens[singles:]
+    server = Uvicorn(
+        "checkins:platform_app",
+        {"PHONGDICH_DATABASE_URL": str(engine.url.render_as_string(hide_password=False))},
+    )
+    out: dict[str, Any] = {}
+    try:
+        now = datetime.now(UTC)
+        if singles:
+            warmup = scan_requests(
+                venue_id, secret, single_tokens[:300], "w", now - timedelta(hours=9)
+            )
+            run_load(server.port, warmup)
+            cold = run_load(
+                server.port,
+                scan_requests(venue_id, secret, single_tokens, "c", now - timedelta(hours=6)),
+            )
+            warm = run_load(
+                server.port,
+                scan_requests(venue_id, secret, single_tokens, "h", now - timedelta(hours=3)),
+            )
+            out.update(single_cold=cold, single_warm=warm)
+            if p99:
+                n = min(len(single_tokens), 5000)
+                paced = run_load(
+                    server.port,
+                    scan_requests(
+                        venue_id, secret, single_tokens[:n], "p", now - timedelta(minutes=30)
+                    ),
+                    connections=32,
+                    rate=1000.0,
+                )
+                out["paced"] = paced
+        if batch_scans:
+            reqs = batch_requests(
+                venue_id, secret, batch_tokens, batch_size, now - timedelta(hours=1)
+            )
+            before = count_visits(engine)
+            result = run_load(server.port, reqs, connections=2)
+            stored = count_visits(engine) - before
+            out["batch"] = (result, stored, batch_scans / result.seconds)
+    finally:
+        server.stop()
+    return out
+
+
+def line(label: str, value: float, unit: str, note: str = "") -> None:
+    print(f"  {label:<58} {value:>12,.0f} {unit:<8} {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--postgres", help="PostgreSQL server URL (or PHONGDICH_BENCH_DATABASE_URL)"
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    args = parser.parse_args()
+    scale = 0.25 if args.quick else 1.0
+    singles, batch_scans = int(12_000 * scale), int(60_000 * scale)
+
+    print("SQLite")
+    bare = bench_bare_endpoint(int(20_000 * scale))
+    line(
+        "bare FastAPI endpoint, one insert + commit per request",
+        bare.rate,
+        "req/s",
+        f"({bare.errors} errors)",
+    )
+    raw_many = bench_raw_sqlite_executemany(int(200_000 * scale))
+    line("raw SQLite executemany, two indexes", raw_many, "rows/s")
+    with bench_database(None) as engine:
+        res = bench_platform(
+            engine, singles=singles, batch_scans=batch_scans, batch_size=2000, p99=True
+        )
+    cold, warm, paced = res["single_cold"], res["single_warm"], res["paced"]
+    line(
+        "platform single scan over HTTP, cold codes",
+        cold.rate,
+        "req/s",
+        f"{cold.rate / bare.rate:.0%} of bare; target ≥ 3,000 and ≥ 50 % ({cold.errors} errors)",
+    )
+    line(
+        "platform single scan over HTTP, warm codes",
+        warm.rate,
+        "req/s",
+        f"{warm.rate / bare.rate:.0%} of bare ({warm.errors} errors)",
+    )
+    print(
+        f"  {'single scans at 1,000/s: p50 / p99 latency':<58} "
+        f"{paced.percentile(50):>9.1f} ms / {paced.percentile(99):.1f} ms  "
+        f"(target p99 ≤ 50 ms; achieved {paced.rate:,.0f}/s, {paced.errors} errors)"
+    )
+    batch, stored, rate = res["batch"]
+    line(
+        f"platform batch upload, {2000}-scan batches, cold codes",
+        rate,
+        "scans/s",
+        f"{rate / raw_many:.0%} of raw executemany; target ≥ 40,000 and ≥ 50 % "
+        f"(stored {stored:,}, {batch.errors} errors)",
+    )
+
+    pg = server_url(args.postgres)
+    if pg:
+        print("PostgreSQL")
+        single_rate, copy_rate = bench_pg_raw(pg, int(10_000 * scale), int(300_000 * scale))
+        line("raw single-row commits", single_rate, "rows/s")
+        line("raw COPY, two indexes", copy_rate, "rows/s")
+        with bench_database(pg) as engine:
+            res = bench_platform(
+                engine,
+                singles=int(6_000 * scale),
+                batch_scans=batch_scans,
+                batch_size=2000,
+                p99=False,
+            )
+        cold = res["single_cold"]
+        line(
+            "platform single scan over HTTP, cold codes",
+            cold.rate,
+            "req/s",
+            f"{cold.rate / single_rate:.0%} of raw single-row commits",
+        )
+        batch, stored, rate = res["batch"]
+        line(
+            "platform batch upload, cold codes",
+            rate,
+            "scans/s",
+            f"{rate / copy_rate:.0%} of COPY; target ≥ 50 % (stored {stored:,}, "
+            f"{batch.errors} errors)",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""A scanner device's upload of scans it made while offline: idempotent, row by row.
+
+Each scan carries a client-generated id; (device token, client scan id) is unique in the
+database, so sending the same batch twice (a retry after a dropped connection) stores nothing
+twice: known ids come back as duplicates. (A scan that only extended a visit leaves no row of
+its own; sent again, it extends the visit to the same time, which changes nothing.)
+
+Malformed rows do not sink the batch: every good row is stored and every bad row is reported
+with its index, its client id and a stable error code, so the device can drop or fix exactly
+those. A row for a venue the device is not allowed to scan for is one such bad row.
+
+The work is a handful of statements per batch, whatever its size: venues, people, known ids and
+the people's recent visits are read in chunks, the rules run in memory, new visits go in with
+one executemany and the venue counters with `record_scans`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from phongdich.audit.service import Actor, record
+from phongdich.auth.policy import can
+from phongdich.checkins.service import (
+    DEVICE_BATCH,
+    LOOKBACK,
+    STAYS,
+    check_time,
+    place_scan,
+)
+from phongdich.core.errors import AppError
+from phongdich.models import Area, Person, Venue, VenueLocation, Visit
+from phongdich.people.personal_qr import KEYS, REVOKED_MESSAGE, token_from_text
+from phongdich.venues.activity import Scan, record_scans
+from phongdich.venues.queries import OPERATING, venue_target
+
+MAX_BATCH = 2000  # ~600 kB of JSON: under the server's 1 MB body limit
+_CHUNK = 500
+_VISITS = Visit.__table__  # Core insert: no ORM bookkeeping for thousands of rows
+
+
+@dataclass(frozen=True)
+class RawScan:
+    """One scan as a device sends it."""
+
+    client_scan_id: str
+    code: str  # the personal QR's URL or token, as read
+    at: datetime
+    venue_id: int
+    location_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RowError:
+    index: int
+    client_scan_id: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class BatchResult:
+    received: int = 0
+    stored: int = 0
+    extended: int = 0
+    duplicates: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    index: int
+    scan: RawScan
+    at: datetime
+    person_id: int = 0
+    serial: int = 0
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def record_batch(
+    session: Session,
+    actor: Actor,
+    *,
+    device_token_id: int,
+    scans: Sequence[RawScan],
+    now: datetime,
+) -> BatchResult:
+    """Store the good scans of a device's upload, report the bad ones; flush only."""
+    if len(scans) > MAX_BATCH:
+        raise AppError(
+            "checkin.batch_too_large",
+            f"Mỗi lần gửi tối đa {MAX_BATCH} lượt quét; hãy chia nhỏ.",
+            {"max": MAX_BATCH},
+        )
+    result = BatchResult(received=len(scans))
+    rows: list[_Row] = []
+
+    def bad(i: int, scan: RawScan | None, err: AppError) -> None:
+        cid = scan.client_scan_id if scan is not None else None
+        result.errors.append(RowError(i, cid, err.code, err.message))
+
+    seen_ids: set[str] = set()
+    for i, scan in enumerate(scans):
+        try:
+            cid = scan.client_scan_id
+            if not cid or len(cid) > 64:
+                raise AppError("checkin.client_id_invalid", "Mã lượt quét phải có 1–64 ký tự.")
+            if cid in seen_ids:
+                result.duplicates += 1
+                continue
+            seen_ids.add(cid)
+            at = check_time(scan.at, now)
+            claims = KEYS.verify(session, token_from_text(scan.code))
+            person_id, serial = claims.get("p"), claims.get("s")
+            if not isinstance(person_id, int) or not isinstance(serial, int):
+                raise AppError("qr.malformed", "Mã QR không phải mã QR cá nhân.")
+            rows.append(_Row(i, scan, at, person_id, serial))
+        except AppError as err:
+            bad(i, scan, err)
+    rows = _drop_known(session, device_token_id, rows, result)
+    rows, venues = _check_venues(session, actor, rows, bad)
+    rows = _check_people(session, rows, bad)
+    if rows:
+        _store(session, actor, device_token_id, rows, venues, result, now=now)
+    record(
+        session,
+        actor,
+        "checkin.batch",
+        now=now,
+        object_type="api_token",
+        object_id=device_token_id,
+        details={
+            "received": result.received,
+            "stored": result.stored,
+            "extended": result.extended,
+            "duplicates": result.duplicates,
+            "errors": len(result.errors),
+        },
+    )
+    result.errors.sort(key=lambda e: e.index)
+    return result
+
+
+def _drop_known(
+    session: Session, token_id: int, rows: list[_Row], result: BatchResult
+) -> list[_Row]:
+    known: set[str] = set()
+    for chunk in _chunks([r.scan.client_scan_id for r in rows]):
+        known.update(
+            session.scalars(
+                select(Visit.client_scan_id).where(
+                    Visit.device_token_id == token_id, Visit.client_scan_id.in_(chunk)
+                )
+            )
+        )
+    result.duplicates += sum(1 for r in rows if r.scan.client_scan_id in known)
+    return [r for r in rows if r.scan.client_scan_id not in known]
+
+
+def _check_venues(
+    session: Session, actor: Actor, rows: list[_Row], bad: Any
+) -> tuple[list[_Row], dict[int, Venue]]:
+    venue_ids = sorted({r.scan.venue_id for r in rows})
+    venues: dict[int, Venue] = {}
+    for chunk in _chunks(venue_ids):
+        venues.update({v.id: v for v in session.scalars(select(Venue).where(Venue.id.in_(chunk)))})
+    area_ids = sorted({v.area_id for v in venues.values()})
+    areas = {a.id: a for a in session.scalars(select(Area).where(Area.id.in_(area_ids)))}
+    location_ids = sorted({r.scan.location_id for r in rows if r.scan.location_id is not None})
+    locations = {
+        loc.id: loc
+        for loc in session.scalars(select(VenueLocation).where(VenueLocation.id.in_(location_ids)))
+    }
+    refusal: dict[int, AppError | None] = {}
+    for vid in venue_ids:
+        venue = venues.get(vid)
+        if venue is None:
+            refusal[vid] = AppError("venue.not_found", "Không tìm thấy địa điểm.")
+        elif not can(actor.principal, "venue.scan", venue_target(venue, areas[venue.area_id])):
+            refusal[vid] = AppError(
+                "forbidden", "Thiết bị này không được quét cho địa điểm này.", status=403
+            )
+        elif venue.status not in OPERATING:
+            refusal[vid] = AppError(
+                "checkin.venue_not_operating",
+                "Địa điểm này chưa được duyệt hoặc đã ngừng hoạt động nên không nhận khai báo.",
+            )
+        else:
+            refusal[vid] = None
+    kept = []
+    for r in rows:
+        err = refusal[r.scan.venue_id]
+        loc_id = r.scan.location_id
+        if err is None and loc_id is not None:
+            loc = locations.get(loc_id)
+            if loc is None or loc.venue_id != r.scan.venue_id:
+                err = AppError("checkin.location_mismatch", "Khu vực không thuộc địa điểm này.")
+        if err is not None:
+            bad(r.index, r.scan, err)
+        else:
+            kept.append(r)
+    return kept, venues
+
+
+def _check_people(session: Session, rows: list[_Row], bad: Any) -> list[_Row]:
+    serials: dict[int, tuple[int | None, int | None]] = {}
+    for chunk in _chunks(sorted({r.person_id for r in rows})):
+        for pid, serial, merged in session.execute(
+            select(Person.id, Person.qr_serial, Person.merged_into_id).where(Person.id.in_(chunk))
+        ):
+            serials[pid] = (serial, merged)
+    kept = []
+    for r in rows:
+        serial, _merged = serials.get(r.person_id, (None, None))
+        if serial is None or serial != r.serial:
+            bad(r.index, r.scan, AppError("qr.person_revoked", REVOKED_MESSAGE))
+        else:
+            kept.append(r)
+    return kept
+
+
+def _store(
+    session: Session,
+    actor: Actor,
+    token_id: int,
+    rows: list[_Row],
+    venues: dict[int, Venue],
+    result: BatchResult,
+    *,
+    now: datetime,
+) -> None:
+    person_ids = sorted({r.person_id for r in rows})
+    since = min(r.at for r in rows) - LOOKBACK
+    timelines: dict[int, list[Visit]] = defaultdict(list)
+    for chunk in _chunks(person_ids):
+        for v in session.scalars(
+            select(Visit)
+            .where(Visit.person_id.in_(chunk), Visit.checked_in_at >= since)
+            .order_by(Visit.checked_in_at, Visit.id)
+        ):
+            timelines[v.person_id].append(v)
+    user_id = actor.principal.user_id if actor.principal else None
+    created: list[tuple[_Row, Visit]] = []
+    for r in sorted(rows, key=lambda r: (r.at, r.index)):
+        venue = venues[r.scan.venue_id]
+        visit, is_new = place_scan(
+            timelines[r.person_id],
+            venue_id=venue.id,
+            location_id=r.scan.location_id,
+            at=r.at,
+            stay_minutes=STAYS.minutes(session, venue.type_id),
+        )
+        if is_new:
+            created.append((r, visit))
+        else:
+            result.extended += 1
+    session.flush()  # changes to visits already stored
+    if created:
+        session.execute(
+            insert(_VISITS),  # type: ignore[arg-type]
+            [
+                {
+                    "person_id": r.person_id,
+                    "venue_id": v.venue_id,
+                    "location_id": v.location_id,
+                    "source": DEVICE_BATCH,
+                    "checked_in_at": v.checked_in_at,
+                    "last_seen_at": v.last_seen_at,
+                    "checked_out_at": v.checked_out_at,
+                    "end_rule": v.end_rule,
+                    "default_stay_minutes": v.default_stay_minutes,
+                    "recorded_by_id": user_id,
+                    "device_token_id": token_id,
+                    "client_scan_id": r.scan.client_scan_id,
+                    "received_at": now,
+                }
+                for r, v in created
+            ],
+        )
+        record_scans(
+            session, [Scan(v.venue_id, str(r.person_id), v.checked_in_at) for r, v in created]
+        )
+    result.stored = len(created)

@@ -1,0 +1,1 @@
+"""People: identity documents, dependants, personal QR codes and merging duplicates."""

@@ -1,0 +1,277 @@
+"""The personal QR: a signed code a phone camera opens as `/p/<token>`.
+
+The token carries the person's id and the serial of the current code, signed with the
+`person_qr` key (see `core.signing`): no secret, no name, no ID number. Issuing a new code bumps
+the serial, so the old one (a lost phone, a photographed card) is refused from then on.
+
+Verifying is on the hot path of every staff scan, so public keys are cached in the process:
+a key is read from the database once, and again when a signature fails against the cached
+copy (a rotated or replaced key) or after `KEY_CACHE_SECONDS` (so a retirement made by another
+process takes effect within that time; in this process it takes effect at once). Signatures
+are checked with libsodium (PyNaCl), three times faster than OpenSSL's Ed25519 here (56 µs
+against 180 µs), and releasing the GIL so a batch verifies on both cores. A token verified
+once is remembered (bounded LRU, keyed by the exact token text and tied to its key's cache
+entry): people at a factory gate show the same code every day.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from phongdich.audit.service import Actor, record
+from phongdich.auth.policy import require
+from phongdich.core import signing
+from phongdich.core.errors import AppError
+from phongdich.models import Person, PersonQrCode, SigningKey
+from phongdich.people.service import person_target
+
+PURPOSE = "person_qr"
+KEY_CACHE_SECONDS = 30.0
+PATH_PREFIX = "/p/"
+
+
+def qr_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}{PATH_PREFIX}{token}"
+
+
+@dataclass(frozen=True)
+class _CachedKey:
+    public: VerifyKey
+    loaded: float
+
+
+def _check(public: VerifyKey, signature: bytes, message: bytes) -> bool:
+    try:
+        public.verify(message, signature)
+    except (BadSignatureError, ValueError, TypeError):
+        return False
+    return True
+
+
+class KeyCache:
+    """Public keys of one purpose by kid, shared by the threads of a server process."""
+
+    def __init__(
+        self, purpose: str, ttl: float = KEY_CACHE_SECONDS, max_tokens: int = 200_000
+    ) -> None:
+        self.purpose, self.ttl, self.max_tokens = purpose, ttl, max_tokens
+        self._keys: dict[str, _CachedKey] = {}
+        self._verified: OrderedDict[str, tuple[str, _CachedKey, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self._verified.clear()
+
+    def _load(self, session: Session, kid: str) -> _CachedKey:
+        key = session.scalar(
+            select(SigningKey).where(SigningKey.kid == kid, SigningKey.purpose == self.purpose)
+        )
+        if key is None or key.algorithm != signing.ALGORITHM:
+            with self._lock:
+                self._keys.pop(kid, None)
+            raise signing._refuse("qr.unknown_key", kid=kid[:20])
+        if key.retired_at is not None:
+            with self._lock:
+                self._keys.pop(kid, None)
+            raise signing._refuse("qr.key_retired", kid=kid)
+        entry = _CachedKey(VerifyKey(key.public_key), time.monotonic())
+        with self._lock:
+            self._keys[kid] = entry
+        return entry
+
+    def _remembered(self, token: str) -> dict[str, Any] | None:
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        kid, entry, claims = hit
+        # Valid only while the key that verified it is still the cached, fresh key of its kid.
+        if self._keys.get(kid) is not entry or time.monotonic() - entry.loaded >= self.ttl:
+            return None
+        return claims
+
+    def verify(self, session: Session, token: str) -> dict[str, Any]:
+        """The same checks, in the same order and with the same refusals, as `signing.verify`."""
+        remembered = self._remembered(token)
+        if remembered is not None:
+            return remembered
+        if not token or len(token) > signing.MAX_TOKEN_LENGTH or token.count(".") != 2:
+            raise signing._refuse("qr.malformed")
+        header_b64, payload_b64, signature_b64 = token.split(".")
+        header = _segment(header_b64)
+        claims = _segment(payload_b64)
+        if header.get("alg") != signing.ALGORITHM:
+            raise signing._refuse("qr.alg_not_allowed", alg=str(header.get("alg"))[:20])
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise signing._refuse("qr.unknown_key")
+        try:
+            signature = signing.b64url_decode(signature_b64)
+        except ValueError as err:
+            raise signing._refuse("qr.signature_invalid", kid=kid) from err
+        message = f"{header_b64}.{payload_b64}".encode("ascii")
+        entry = self._keys.get(kid)
+        fresh = entry is not None and time.monotonic() - entry.loaded < self.ttl
+        if entry is None or not fresh:
+            entry = self._load(session, kid)
+            fresh = False
+        if not _check(entry.public, signature, message):
+            if not fresh:
+                raise signing._refuse("qr.signature_invalid", kid=kid)
+            # The cached key may be stale (another database, a replaced key): ask once more.
+            entry = self._load(session, kid)
+            if not _check(entry.public, signature, message):
+                raise signing._refuse("qr.signature_invalid", kid=kid)
+        if not isinstance(claims.get("iat"), int):
+            raise signing._refuse("qr.malformed")
+        with self._lock:
+            self._verified[token] = (kid, entry, claims)
+            if len(self._verified) > self.max_tokens:
+                self._verified.popitem(last=False)
+        return claims
+
+
+def _segment(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(signing.b64url_decode(segment))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as err:
+        raise signing._refuse("qr.malformed") from err
+    if not isinstance(value, dict):
+        raise signing._refuse("qr.malformed")
+    return value
+
+
+KEYS = KeyCache(PURPOSE)
+
+REVOKED_MESSAGE = (
+    "Mã QR cá nhân này đã bị thu hồi (người dùng đã cấp mã mới). Hãy mở mã QR mới trên điện "
+    "thoại hoặc thẻ in mới nhất, hoặc khai báo bằng số giấy tờ."
+)
+
+
+def _claims_for(person: Person) -> dict[str, Any]:
+    return {"p": person.id, "s": person.qr_serial}
+
+
+def current_code(session: Session, person: Person) -> PersonQrCode | None:
+    if person.qr_serial is None:
+        return None
+    return session.scalar(
+        select(PersonQrCode).where(
+            PersonQrCode.person_id == person.id, PersonQrCode.serial == person.qr_serial
+        )
+    )
+
+
+def issue_qr(session: Session, actor: Actor, person: Person, *, now: datetime) -> str:
+    """Issue a new personal QR (revoking the previous one); returns the token."""
+    require(actor.principal, "self.change", person_target(session, person))
+    return _issue(session, actor, person, now=now)
+
+
+def _issue(session: Session, actor: Actor, person: Person, *, now: datetime) -> str:
+    session.execute(
+        update(PersonQrCode)
+        .where(PersonQrCode.person_id == person.id, PersonQrCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    last = session.scalar(
+        select(PersonQrCode.serial)
+        .where(PersonQrCode.person_id == person.id)
+        .order_by(PersonQrCode.serial.desc())
+        .limit(1)
+    )
+    signer = signing.signer_for(session, PURPOSE, now=now)
+    person.qr_serial = (last or 0) + 1
+    code = PersonQrCode(
+        person_id=person.id,
+        serial=person.qr_serial,
+        kid=signer.kid,
+        issued_at=now,
+        issued_by_id=actor.principal.user_id if actor.principal else None,
+    )
+    session.add(code)
+    session.flush()
+    record(
+        session,
+        actor,
+        "person.qr.issue",
+        now=now,
+        object_type="person",
+        object_id=person.id,
+        details={"serial": person.qr_serial, "replaced": last},
+    )
+    return signer.sign(_claims_for(person), now=now)
+
+
+def token_for(session: Session, actor: Actor, person: Person, *, now: datetime) -> str:
+    """The token of the person's current code (issued on first need), for showing or printing.
+
+    Ed25519 signatures are deterministic, so signing the same claims with the same issue time
+    gives back the very same token each time the page is shown.
+    """
+    require(actor.principal, "self.read", person_target(session, person))
+    code = current_code(session, person)
+    if code is None or code.revoked_at is not None:
+        return _issue(session, actor, person, now=now)
+    signer = signing.signer_for(session, PURPOSE, now=now)
+    return signer.sign(_claims_for(person), now=code.issued_at)
+
+
+def revoke_qr(session: Session, actor: Actor, person: Person, *, now: datetime) -> None:
+    """Withdraw the current code without issuing another (the person has none until they ask)."""
+    require(actor.principal, "self.change", person_target(session, person))
+    session.execute(
+        update(PersonQrCode)
+        .where(PersonQrCode.person_id == person.id, PersonQrCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    previous, person.qr_serial = person.qr_serial, None
+    session.flush()
+    record(
+        session,
+        actor,
+        "person.qr.revoke",
+        now=now,
+        object_type="person",
+        object_id=person.id,
+        details={"serial": previous},
+    )
+
+
+def token_from_text(text: str) -> str:
+    """The token inside whatever a scanner typed: a full `/p/<token>` URL or the bare token."""
+    text = text.strip()
+    if PATH_PREFIX in text:
+        text = text.split(PATH_PREFIX, 1)[1]
+    return text.split("?", 1)[0].split("#", 1)[0].strip("/")
+
+
+def resolve_person_token(session: Session, token: str) -> Person:
+    """The person a scanned personal QR names, if genuine and current (InvalidToken otherwise).
+
+    Two cheap steps on the hot path: the signature against a cached public key, then the
+    person's row (its current serial says whether this code was revoked).
+    """
+    claims = KEYS.verify(session, token)
+    person_id, serial = claims.get("p"), claims.get("s")
+    if not isinstance(person_id, int) or not isinstance(serial, int):
+        raise signing.InvalidToken("qr.malformed", signing.REASONS["qr.malformed"])
+    person = session.get(Person, person_id)
+    # A merged duplicate's codes were revoked by the merge (its serial is None).
+    if person is None or person.qr_serial != serial:
+        raise AppError("qr.person_revoked", REVOKED_MESSAGE, {"person_id": person_id}, status=400)
+    return person

@@ -1,0 +1,178 @@
+"""In headless Chromium on a phone-sized screen: a citizen scans a venue poster and checks in
+with a dependant, then checks out; venue staff record people with the scanner page, from a
+keyboard-wedge scanner's string (personal QR, chip CCCD) and from a typed ID number."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from sqlalchemy import select
+
+from phongdich.audit.service import SYSTEM
+from phongdich.auth.roles import Role
+from phongdich.auth.service import create_user
+from phongdich.core.clock import SystemClock
+from phongdich.demo.service import DEMO_PASSWORD
+from phongdich.models import Person, SmsMessage, User, Venue, Visit
+from phongdich.people.personal_qr import qr_url, token_for
+from phongdich.people.service import PersonDraft, add_dependant, ensure_self
+from phongdich.venues.posters import posters_pdf
+from phongdich.venues.queries import OPERATING
+from tests.browser.conftest import LiveServer, screenshot
+from tests.venues.factories import actor_of
+
+pytestmark = pytest.mark.browser
+CITIZEN_PHONE = "+84912000001"
+
+
+def decode_poster(pdf: bytes) -> str:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        image = doc[0].render(scale=2.0).to_pil()
+    finally:
+        doc.close()
+    results = zxingcpp.read_barcodes(image)
+    assert len(results) == 1
+    return results[0].text
+
+
+def a_venue(live: LiveServer, offset: int = 0) -> Venue:
+    with live.factory() as s:
+        venue = s.scalars(
+            select(Venue).where(Venue.status.in_(OPERATING)).order_by(Venue.id).offset(offset)
+        ).first()
+        assert venue is not None
+        return venue
+
+
+def sign_in_citizen(live: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live.url + "/login")
+    page.get_by_label("Số điện thoại").fill("0912 000 001")
+    page.get_by_role("button", name="Nhận mã qua SMS").click()
+    page.get_by_label("Mã gồm 6 chữ số").wait_for()
+    with live.factory() as s:
+        body = s.scalars(
+            select(SmsMessage.body)
+            .where(SmsMessage.phone == CITIZEN_PHONE)
+            .order_by(SmsMessage.id.desc())
+        ).first()
+    code = re.search(r"\b(\d{6})\b", body or "")
+    assert code
+    page.get_by_label("Mã gồm 6 chữ số").fill(code.group(1))
+    page.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_url(live.url + "/")
+
+
+def test_citizen_checks_in_from_a_poster_with_a_dependant_then_checks_out(
+    live_server: LiveServer, page
+) -> None:  # type: ignore[no-untyped-def]
+    venue = a_venue(live_server)
+    with live_server.factory() as s:
+        pdf = posters_pdf(s, [s.get(Venue, venue.id)], base_url="https://phongdich.example",
+                          now=SystemClock().now())  # fmt: skip
+        s.commit()
+    url = decode_poster(pdf)
+    path = urlparse(url).path
+    assert path.startswith("/v/")
+
+    sign_in_citizen(live_server, page)
+    page.goto(live_server.url + "/me/qr")
+    form = page.locator("form[action='/me/dependants']")
+    form.get_by_label("Họ và tên").fill("Triệu Văn Bé")
+    form.get_by_label("Năm sinh").fill("2016")
+    form.get_by_role("button", name="Thêm người thân").click()
+    assert page.get_by_role("status").inner_text() == "Đã thêm người thân."
+
+    page.goto(live_server.url + path)  # what the phone camera opens
+    assert page.get_by_role("heading", name=venue.name).is_visible()
+    page.goto(live_server.url + path + "/checkin")
+    assert page.get_by_text("Bạn đang khai báo vào").is_visible()
+    page.get_by_label("Triệu Văn Bé").check()
+    screenshot(page, "checkin-confirm")
+    page.get_by_role("button", name="Xác nhận khai báo").click()
+    page.wait_for_url(re.compile(r".*/me/visits\?done=in$"))
+    current = page.locator("li.current-visit")
+    assert current.count() == 2
+    page.get_by_role("button", name="Ra về: Triệu Văn Bé").click()
+    assert page.get_by_role("status").inner_text() == "Đã ghi nhận ra về."
+    assert page.locator("li.current-visit").count() == 1
+    screenshot(page, "checkin-my-visits")
+    with live_server.factory() as s:
+        rows = s.execute(
+            select(Person.full_name, Visit.source, Visit.end_rule)
+            .join(Person, Person.id == Visit.person_id)
+            .where(Visit.venue_id == venue.id)
+            .order_by(Visit.id)
+        ).all()
+    assert sorted(rows) == [
+        ("Triệu Thị Dân", "citizen_scan", None),
+        ("Triệu Văn Bé", "citizen_scan", "explicit"),
+    ]
+
+
+def test_staff_record_people_with_the_scanner_page(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    venue = a_venue(live_server, offset=1)
+    now = SystemClock().now()
+    with live_server.factory() as s:
+        create_user(
+            s, SYSTEM, now=now, full_name="Nông Văn Gác", username="gac.cong",
+            password=DEMO_PASSWORD, role=Role.VENUE_STAFF, object_type="venue",
+            object_id=venue.id, check=False,
+        )  # fmt: skip
+        guardian = create_user(s, SYSTEM, now=now, full_name="Bế Thị Mẹ", phone="0912777001",
+                               role=Role.CITIZEN, check=False)  # fmt: skip
+        actor = actor_of(s, guardian)
+        ensure_self(s, actor, guardian, now=now)
+        child = add_dependant(
+            s, actor, guardian, PersonDraft(full_name="Bế Văn Con", birth_year=2014), now=now
+        )
+        scanned_text = qr_url("http://any.host", token_for(s, actor, child, now=now))
+        s.commit()
+
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Tên đăng nhập").fill("gac.cong")
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/staff/scanner")
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    # A keyboard-wedge scanner types what it read, then Enter.
+    box.press_sequentially(scanned_text, delay=0)
+    box.press("Enter")
+    assert "Bế Văn Con (2014)" in page.get_by_role("status").inner_text()
+    chip = "004190012345|085999999|Nông Thị Lan|15031990|Nữ|Tổ 5, Sông Hiến|20042021"
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    box.press_sequentially(chip, delay=0)
+    box.press("Enter")
+    assert "Nông Thị Lan (1990)" in page.get_by_role("status").inner_text()
+    # A typed ID number of someone already known.
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    box.fill("004190012345")
+    box.press("Enter")
+    assert "đã có mặt, lượt được nối dài" in page.get_by_role("status").inner_text()
+    # Khai hộ: someone unknown, by ID number and name.
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    box.fill("085123789")
+    box.press("Enter")
+    assert page.get_by_role("alert").inner_text().startswith("Chưa có người mang số giấy tờ")
+    walk = page.locator("form[action='/staff/walk-in']")
+    walk.get_by_label("Họ và tên").fill("Ông Lục Văn Già")
+    walk.get_by_label("Loại giấy tờ").select_option("cmnd")
+    assert walk.get_by_label("Số giấy tờ").input_value() == "085123789"
+    walk.get_by_role("button", name="Khai hộ và ghi nhận").click()
+    assert "Ông Lục Văn Già" in page.get_by_role("status").inner_text()
+    assert page.locator(".occupancy").first.inner_text() == "3"
+    screenshot(page, "staff-scanner")
+    # The phone camera path: the personal QR opens a one-tap page for staff.
+    page.goto(live_server.url + urlparse(scanned_text).path)
+    assert page.get_by_role("heading", name="Bế Văn Con").is_visible()
+    page.get_by_role("button", name=f"Ghi nhận vào {venue.name}").click()
+    assert page.get_by_role("status").is_visible()
+    with live_server.factory() as s:
+        sources = sorted(s.scalars(select(Visit.source).where(Visit.venue_id == venue.id)))
+        assert s.scalar(select(User).where(User.username == "gac.cong")) is not None
+    assert sources == ["hardware_scanner", "hardware_scanner", "khai_ho"]

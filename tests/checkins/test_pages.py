@@ -1,0 +1,53 @@
+"""Check-in and people pages over HTTP: what staff, citizens and strangers each see behind a
+personal QR, refusals in plain Vietnamese, and the English rendering."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from phongdich.auth.roles import Role
+from tests.checkins.factories import citizen_with_person, qr_of, venue
+from tests.factories import official, sign_in, venue_user
+
+
+def test_personal_qr_page_shows_the_name_to_staff_only(client: TestClient, db: Session) -> None:
+    _, me = citizen_with_person(db, name="Lục Thị Riêng")
+    token = qr_of(db, me)
+    anonymous = client.get(f"/p/{token}")
+    assert anonymous.status_code == 200
+    assert "Mã QR cá nhân hợp lệ." in anonymous.text and "Lục Thị Riêng" not in anonymous.text
+    gate = venue(db, name="Chợ Xanh")
+    sign_in(client, venue_user(db, Role.VENUE_STAFF, gate.id))
+    staff = client.get(f"/p/{token}")
+    assert "Lục Thị Riêng" in staff.text and "Ghi nhận vào Chợ Xanh" in staff.text
+
+
+def test_edited_personal_qr_gets_a_plain_refusal(client: TestClient, db: Session) -> None:
+    _, me = citizen_with_person(db)
+    token = qr_of(db, me)
+    r = client.get(f"/p/{token[:-2]}xx")
+    assert r.status_code == 400
+    assert 'data-code="qr.signature_invalid"' in r.text and "bị làm giả" in r.text
+
+
+def test_scanner_page_is_for_venue_staff(client: TestClient, db: Session) -> None:
+    sign_in(client, official(db, Role.COMMUNE_OFFICIAL, ("commune", "01267")))
+    r = client.get("/staff/scanner")
+    assert r.status_code == 403 and "chủ địa điểm và người kiểm soát" in r.text
+    client.cookies.clear()
+    gate = venue(db, name="Bến xe Thử")
+    sign_in(client, venue_user(db, Role.VENUE_STAFF, gate.id))
+    r = client.get("/staff/scanner?lang=en")
+    assert r.status_code == 200
+    assert "Record someone without a phone" in r.text and "Bến xe Thử" in r.text
+
+
+def test_history_look_up_page_requires_a_purpose(client: TestClient, db: Session) -> None:
+    _, me = citizen_with_person(db)
+    tracer = official(db, Role.HEALTH_OFFICER, ("district", "040"))
+    csrf = sign_in(client, tracer)
+    page = client.get(f"/people/{me.id}")
+    assert page.status_code == 200 and "Mục đích tra cứu" in page.text
+    r = client.post(f"/people/{me.id}/history", data={"csrf_token": csrf, "purpose": "xem"})
+    assert r.status_code == 400 and 'data-code="history.purpose_required"' in r.text
