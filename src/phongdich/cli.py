@@ -6,12 +6,20 @@ database anyway) and go through the same service functions, and the same audit l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,13 +42,15 @@ users_app = typer.Typer(help="Tài khoản", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(areas_app, name="areas")
 app.add_typer(users_app, name="users")
+report_app = typer.Typer(help="Báo cáo", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 console = Console()
 CLI_ACTOR = Actor(CLI_PRINCIPAL, "cli")
 
 
 @contextmanager
-def _session(settings: Settings):  # type: ignore[no-untyped-def]
+def _session(settings: Settings) -> Iterator[Session]:
     """The CLI's transaction boundary: commit on success, print AppErrors in Vietnamese."""
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -185,7 +195,7 @@ def demo() -> None:
     settings = Settings()
     upgrade(make_engine(settings.database_url))
     with _session(settings) as session, _progress() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def step(stage: str, n: int, total: int | None) -> None:
             if stage not in tasks:
@@ -234,6 +244,42 @@ def worker(once: Annotated[bool, typer.Option(help="Chạy một lượt rồi t
     from phongdich.worker import run_worker
 
     run_worker(Settings(), once=once)
+
+
+@report_app.command("venues")
+def report_venues(
+    date_from: Annotated[str, typer.Option("--from", help="Từ ngày, dd/mm/yyyy")],
+    date_to: Annotated[str, typer.Option("--to", help="Đến ngày, dd/mm/yyyy")],
+    district: Annotated[str | None, typer.Option(help="Mã huyện (2021), ví dụ 051")] = None,
+    xlsx: Annotated[str | None, typer.Option(help="Ghi thêm ra tệp Excel")] = None,
+) -> None:
+    """Địa điểm đã đăng ký, có và không có lượt quét, theo huyện (và tệp Excel)."""
+    from pathlib import Path
+
+    from phongdich.reports.exports import venue_report_xlsx
+    from phongdich.reports.venues import district_by_code, parse_day, venue_activity_report
+
+    with _session(Settings()) as session:
+        report = venue_activity_report(
+            session,
+            CLI_PRINCIPAL,
+            date_from=parse_day(date_from),
+            date_to=parse_day(date_to),
+            now=SystemClock().now(),
+            within=district_by_code(session, district) if district else None,
+        )
+        table = Table("Mã", "Huyện / xã", "Đã đăng ký", "Có quét", "Không quét", "%", "Lượt quét")
+        rows = report.by_district if not district else report.by_commune
+        for r in [*rows, report.total]:
+            table.add_row(
+                r.key, r.name, str(r.registered), str(r.active), str(r.dormant),
+                f"{r.active_percent}", str(r.scans),
+            )  # fmt: skip
+        console.print(f"{report.scope} · {date_from} – {date_to}")
+        console.print(table)
+        if xlsx:
+            Path(xlsx).write_bytes(venue_report_xlsx(report))
+            console.print(f"[green]Đã ghi {xlsx}.[/green]")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ def run_worker(settings: Settings, *, once: bool = False) -> None:
     factory = make_session_factory(make_engine(settings.database_url))
     name = f"worker@{socket.gethostname()}:{os.getpid()}"
     clock = SystemClock()
-    jobs, handlers = periodic_jobs(), background_handlers()
+    jobs = periodic_jobs(checkin_retention_days=settings.checkin_retention_days)
+    handlers = background_handlers()
     while True:
         result = work_once(factory, jobs, handlers, clock.now(), name)
         if once:

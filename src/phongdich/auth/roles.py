@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from phongdich.core.i18n import N_
+
 
 class Role(StrEnum):
     CITIZEN = "citizen"
@@ -26,16 +28,16 @@ class Scope(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.CITIZEN: "Người dân",
-    Role.VENUE_OWNER: "Chủ địa điểm",
-    Role.VENUE_STAFF: "Người kiểm soát địa điểm",
-    Role.CHECKPOINT_OFFICER: "Cán bộ chốt kiểm dịch",
-    Role.HEALTH_OFFICER: "Cán bộ y tế / truy vết",
-    Role.VACCINATION_STAFF: "Nhân viên điểm tiêm",
-    Role.COMMUNE_OFFICIAL: "Cán bộ xã",
-    Role.DISTRICT_OFFICIAL: "Cán bộ huyện",
-    Role.PROVINCE_OFFICIAL: "Cán bộ tỉnh",
-    Role.ADMIN: "Quản trị Sở TT&TT",
+    Role.CITIZEN: N_("Người dân"),
+    Role.VENUE_OWNER: N_("Chủ địa điểm"),
+    Role.VENUE_STAFF: N_("Người kiểm soát địa điểm"),
+    Role.CHECKPOINT_OFFICER: N_("Cán bộ chốt kiểm dịch"),
+    Role.HEALTH_OFFICER: N_("Cán bộ y tế / truy vết"),
+    Role.VACCINATION_STAFF: N_("Nhân viên điểm tiêm"),
+    Role.COMMUNE_OFFICIAL: N_("Cán bộ xã"),
+    Role.DISTRICT_OFFICIAL: N_("Cán bộ huyện"),
+    Role.PROVINCE_OFFICIAL: N_("Cán bộ tỉnh"),
+    Role.ADMIN: N_("Quản trị Sở TT&TT"),
 }
 
 ROLE_SCOPE = {
@@ -76,6 +78,10 @@ _OFFICIAL = {
     "venue.create",
     "venue.approve",
     "venue.manage",
+    # People and movement history (check-ins): look-ups need a stated purpose and are logged.
+    "person.read",
+    "person.merge",
+    "person.history.read",
 }
 
 # Which actions each role may take, within the scope of its grant.
@@ -94,7 +100,15 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.VENUE_STAFF: frozenset({"venue.read", "venue.scan", "venue.visits.read"}),
     Role.CHECKPOINT_OFFICER: frozenset({"checkpoint.scan", "declaration.read"}),
     Role.HEALTH_OFFICER: frozenset(
-        {"case.read", "case.manage", "person.history.read", "report.read", "venue.read"}
+        {
+            "case.read",
+            "case.manage",
+            "person.read",
+            "person.merge",
+            "person.history.read",
+            "report.read",
+            "venue.read",
+        }
     ),
     Role.VACCINATION_STAFF: frozenset({"vaccination.record", "vaccination.correct"}),
     Role.COMMUNE_OFFICIAL: frozenset(_OFFICIAL | {"zone.level.propose"}),
@@ -102,7 +116,14 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.PROVINCE_OFFICIAL: frozenset(_OFFICIAL | {"zone.level.set"}),
     Role.ADMIN: frozenset(
         _OFFICIAL
-        | {"user.manage", "audit.read", "sms.outbox.read", "api_token.manage", "jobs.read"}
+        | {
+            "user.manage",
+            "audit.read",
+            "sms.outbox.read",
+            "api_token.manage",
+            "jobs.read",
+            "venue.type.manage",
+        }
     ),
 }
 

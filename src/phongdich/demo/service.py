@@ -50,6 +50,10 @@ DEMO_ACCOUNTS = (
 )
 
 
+def _e164(national: str | None) -> str:
+    return "+84" + (national or "")[1:]
+
+
 def fill_demo(
     session: Session,
     *,
@@ -63,13 +67,8 @@ def fill_demo(
     )
     created = 0
     for acc in DEMO_ACCOUNTS:
-        exists = session.scalar(
-            select(User).where(
-                (User.username == acc.username)
-                if acc.username
-                else (User.phone == "+84" + acc.phone[1:])  # type: ignore[index]
-            )
-        )
+        login = User.username == acc.username if acc.username else User.phone == _e164(acc.phone)
+        exists = session.scalar(select(User).where(login))
         if exists:
             continue
         area = get_area(session, SCHEME_2021, *acc.area) if acc.area else None
@@ -88,4 +87,16 @@ def fill_demo(
         created += 1
         if progress:
             progress("accounts", 1, len(DEMO_ACCOUNTS))
-    return {"areas_created": counts["created"], "accounts_created": created}
+    from phongdich.demo.venues import fill_demo_venues
+
+    province = get_area(session, SCHEME_2021, "province", f"{CAO_BANG:02d}")
+    venues = fill_demo_venues(session, province, now=now, progress=progress)
+    from phongdich.demo.checkins import fill_demo_checkins
+
+    checkins = fill_demo_checkins(session, now=now, progress=progress)
+    return {
+        "areas_created": counts["created"],
+        "accounts_created": created,
+        **venues,
+        **checkins,
+    }

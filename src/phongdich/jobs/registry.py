@@ -27,11 +27,17 @@ BackgroundHandler = Callable[
 ]
 
 
-def periodic_jobs() -> list[PeriodicJob]:
-    """Every periodic job of every domain."""
+def periodic_jobs(*, checkin_retention_days: int = 28) -> list[PeriodicJob]:
+    """Every periodic job of every domain; entry points pass what they read from settings."""
     from phongdich.auth import tasks as auth_tasks
+    from phongdich.checkins import tasks as checkin_tasks
+    from phongdich.venues import tasks as venue_tasks
 
-    return [*auth_tasks.PERIODIC]
+    return [
+        *auth_tasks.PERIODIC,
+        *venue_tasks.PERIODIC,
+        *checkin_tasks.periodic(checkin_retention_days),
+    ]
 
 
 def background_handlers() -> dict[str, BackgroundHandler]:

@@ -3,8 +3,10 @@
 from phongdich.models.accounts import ApiToken, AuthAttempt, PhoneCode, RoleGrant, User, WebSession
 from phongdich.models.areas import Area, AreaSetting
 from phongdich.models.audit import AuditEntry
+from phongdich.models.checkins import HistoryLookup, Visit
 from phongdich.models.jobs import BackgroundJob, JobRun
 from phongdich.models.messaging import SmsMessage
+from phongdich.models.people import Person, PersonQrCode
 from phongdich.models.venues import (
     SigningKey,
     Venue,
@@ -21,7 +23,10 @@ __all__ = [
     "AuditEntry",
     "AuthAttempt",
     "BackgroundJob",
+    "HistoryLookup",
     "JobRun",
+    "Person",
+    "PersonQrCode",
     "PhoneCode",
     "RoleGrant",
     "SigningKey",
@@ -32,5 +37,6 @@ __all__ = [
     "VenueLocation",
     "VenueType",
     "VenueVisitor",
+    "Visit",
     "WebSession",
 ]

@@ -32,7 +32,8 @@ def make_sms_sender(settings: Settings) -> SmsSender:
 
 def _job_loop(app: FastAPI, stop: threading.Event) -> None:
     worker = f"serve@{socket.gethostname()}"
-    jobs, handlers = periodic_jobs(), background_handlers()
+    jobs = periodic_jobs(checkin_retention_days=app.state.settings.checkin_retention_days)
+    handlers = background_handlers()
     while not stop.is_set():
         work_once(app.state.session_factory, jobs, handlers, app.state.clock.now(), worker)
         stop.wait(app.state.settings.job_poll_seconds)

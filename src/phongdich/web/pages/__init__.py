@@ -4,8 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from phongdich.web.pages import admin, areas, auth, home
+from phongdich.web.pages import (
+    admin,
+    areas,
+    auth,
+    checkins,
+    home,
+    jobs,
+    people,
+    posters,
+    reports,
+    venue_qr,
+    venues,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (home, auth, areas, admin):
+for module in (
+    home,
+    auth,
+    areas,
+    admin,
+    jobs,
+    posters,
+    reports,
+    venue_qr,
+    venues,
+    people,
+    checkins,
+):
     router.include_router(module.router)
