@@ -7,6 +7,16 @@ from phongdich.models.checkins import HistoryLookup, Visit
 from phongdich.models.jobs import BackgroundJob, JobRun
 from phongdich.models.messaging import SmsMessage
 from phongdich.models.people import Person, PersonQrCode
+from phongdich.models.tracing import (
+    Case,
+    Contact,
+    EpiTimeline,
+    ExposureCandidate,
+    ExposureNotice,
+    FollowUp,
+    TracingExport,
+    VenueAlert,
+)
 from phongdich.models.venues import (
     SigningKey,
     Venue,
@@ -23,6 +33,12 @@ __all__ = [
     "AuditEntry",
     "AuthAttempt",
     "BackgroundJob",
+    "Case",
+    "Contact",
+    "EpiTimeline",
+    "ExposureCandidate",
+    "ExposureNotice",
+    "FollowUp",
     "HistoryLookup",
     "JobRun",
     "Person",
@@ -31,8 +47,10 @@ __all__ = [
     "RoleGrant",
     "SigningKey",
     "SmsMessage",
+    "TracingExport",
     "User",
     "Venue",
+    "VenueAlert",
     "VenueDailyActivity",
     "VenueLocation",
     "VenueType",
