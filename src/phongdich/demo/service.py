@@ -94,9 +94,13 @@ def fill_demo(
     from phongdich.demo.checkins import fill_demo_checkins
 
     checkins = fill_demo_checkins(session, now=now, progress=progress)
+    from phongdich.demo.tracing import fill_demo_tracing
+
+    tracing = fill_demo_tracing(session, now=now, progress=progress)
     return {
         "areas_created": counts["created"],
         "accounts_created": created,
         **venues,
         **checkins,
+        **tracing,
     }

@@ -31,17 +31,20 @@ def periodic_jobs(*, checkin_retention_days: int = 28) -> list[PeriodicJob]:
     """Every periodic job of every domain; entry points pass what they read from settings."""
     from phongdich.auth import tasks as auth_tasks
     from phongdich.checkins import tasks as checkin_tasks
+    from phongdich.tracing import tasks as tracing_tasks
     from phongdich.venues import tasks as venue_tasks
 
     return [
         *auth_tasks.PERIODIC,
         *venue_tasks.PERIODIC,
         *checkin_tasks.periodic(checkin_retention_days),
+        *tracing_tasks.PERIODIC,
     ]
 
 
 def background_handlers() -> dict[str, BackgroundHandler]:
     """Every kind of queued job, by name."""
     from phongdich.demo import tasks as demo_tasks
+    from phongdich.tracing import tasks as tracing_tasks
 
-    return {**demo_tasks.HANDLERS}
+    return {**demo_tasks.HANDLERS, **tracing_tasks.HANDLERS}

@@ -14,6 +14,7 @@ from phongdich.web.api import (
     people,
     reports,
     tokens,
+    tracing,
     users,
     venues,
 )
@@ -41,5 +42,5 @@ def json_only(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(json_only)])
-for module in (auth, areas, users, tokens, admin, jobs, venues, reports, people, checkins):
+for module in (auth, areas, users, tokens, admin, jobs, venues, reports, people, checkins, tracing):
     router.include_router(module.router)

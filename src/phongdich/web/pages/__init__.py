@@ -14,6 +14,8 @@ from phongdich.web.pages import (
     people,
     posters,
     reports,
+    tracing,
+    tracing_inbox,
     venue_qr,
     venues,
 )
@@ -31,5 +33,7 @@ for module in (
     venues,
     people,
     checkins,
+    tracing,
+    tracing_inbox,
 ):
     router.include_router(module.router)
