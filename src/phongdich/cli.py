@@ -177,10 +177,10 @@ def users_list() -> None:
 
 
 def _print_demo_logins(base_url: str) -> None:
-    from phongdich.demo.service import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from phongdich.demo.service import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VENUE_TEAM
 
     table = Table("Vai trò", "Đăng nhập", "Mật khẩu / mã", title="Tài khoản dùng thử")
-    for acc in DEMO_ACCOUNTS:
+    for acc in (*DEMO_ACCOUNTS, *DEMO_VENUE_TEAM):
         secret = DEMO_PASSWORD if acc.username else "mã SMS: xem Quản trị → Hộp thư SMS đi"
         table.add_row(ROLE_LABELS[acc.role], acc.login, secret)
     console.print(table)

@@ -116,3 +116,21 @@ def test_register_approve_download_poster_and_stay_private(
     assert e_page.get_by_text(VENUE_NAME).count() == 0
     for ctx in (owner, official, elsewhere):
         ctx.close()
+
+
+def test_demo_owner_and_staff_act_for_their_venue(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    from phongdich.auth.policy import Target, can
+    from phongdich.auth.service import principal_for
+    from phongdich.models import User
+
+    with live_server.factory() as s:
+        owner = s.scalars(select(User).where(User.phone == "+84912000002")).one()
+        staff = s.scalars(select(User).where(User.phone == "+84912000003")).one()
+        venue = s.scalars(select(Venue).where(Venue.owner_user_id == owner.id)).one()
+        target = Target(object_type="venue", object_id=venue.id)
+        assert can(principal_for(s, owner), "venue.staff.manage", target)
+        assert can(principal_for(s, staff), "venue.scan", target)
+        assert not can(principal_for(s, staff), "venue.manage", target)
+    sign_in_by_code(live_server, page, "0912 000 003")
+    page.goto(live_server.url + "/venues")
+    assert page.get_by_role("link", name=venue.name).first.is_visible()

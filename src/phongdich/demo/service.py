@@ -50,6 +50,55 @@ DEMO_ACCOUNTS = (
 )
 
 
+# The owner and a staff member of one active venue in Phường Sông Hiến, so the venue pages,
+# the scanner page and the owner's alert inbox can be tried with phone sign-in.
+DEMO_VENUE_TEAM = (
+    DemoAccount(None, "0912000002", "Vi Thị Chủ", Role.VENUE_OWNER, None),
+    DemoAccount(None, "0912000003", "Hà Văn Soát", Role.VENUE_STAFF, None),
+)
+
+
+def _demo_venue_team(session: Session, *, now: datetime) -> int:
+    """Give one active venue of Sông Hiến a demo owner and staff member; 0 if already done."""
+    from phongdich.auth.service import grant_role
+    from phongdich.models import Venue
+
+    if session.scalar(select(User).where(User.phone == _e164(DEMO_VENUE_TEAM[0].phone))):
+        return 0
+    commune = get_area(session, SCHEME_2021, "commune", "01267")
+    venue = session.scalars(
+        select(Venue)
+        .where(Venue.area_id == commune.id, Venue.status == "active")
+        .order_by(Venue.id)
+    ).first()
+    if venue is None:
+        return 0
+    for acc in DEMO_VENUE_TEAM:
+        user = create_user(
+            session,
+            SYSTEM,
+            now=now,
+            full_name=acc.full_name,
+            phone=acc.phone,
+            role=Role.CITIZEN,
+            check=False,
+        )
+        grant_role(
+            session,
+            SYSTEM,
+            user,
+            acc.role,
+            now=now,
+            object_type="venue",
+            object_id=venue.id,
+            check=False,
+        )
+        if acc.role is Role.VENUE_OWNER:
+            venue.owner_user_id = user.id
+    session.flush()
+    return len(DEMO_VENUE_TEAM)
+
+
 def _e164(national: str | None) -> str:
     return "+84" + (national or "")[1:]
 
@@ -91,6 +140,7 @@ def fill_demo(
 
     province = get_area(session, SCHEME_2021, "province", f"{CAO_BANG:02d}")
     venues = fill_demo_venues(session, province, now=now, progress=progress)
+    created += _demo_venue_team(session, now=now)
     from phongdich.demo.checkins import fill_demo_checkins
 
     checkins = fill_demo_checkins(session, now=now, progress=progress)
