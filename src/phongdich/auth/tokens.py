@@ -7,11 +7,11 @@ import hmac
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
-from phongdich.auth.policy import Grant, Principal, Target, require
+from phongdich.auth.policy import AreaRef, Grant, Principal, Target, require
 from phongdich.auth.roles import Role
 from phongdich.auth.service import area_ref, validate_grant_scope
 from phongdich.core.errors import AppError, NotFound
@@ -76,29 +76,58 @@ def create_api_token(
     return secret, token
 
 
+# Every request of a scanner device starts here: one Core query for the token and its area
+# (no ORM objects); the row itself is loaded only when last_used_at is due to be written.
+_TOKEN_QUERY = (
+    select(
+        ApiToken.id,
+        ApiToken.name,
+        ApiToken.token_hash,
+        ApiToken.role,
+        ApiToken.object_type,
+        ApiToken.object_id,
+        ApiToken.revoked_at,
+        ApiToken.last_used_at,
+        Area.id,
+        Area.scheme,
+        Area.path,
+    )
+    .outerjoin(Area, Area.id == ApiToken.area_id)
+    .where(ApiToken.prefix == bindparam("prefix"))
+)
+
+
 def principal_for_token(session: Session, secret: str, now: datetime) -> Principal | None:
     """The principal a bearer token acts as, or None if unknown or revoked."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
-    if token is None or token.revoked_at is not None:
+    row = session.connection().execute(_TOKEN_QUERY, {"prefix": prefix}).first()
+    if row is None:
         return None
-    if not hmac.compare_digest(token.token_hash, _hash(secret)):
+    (tid, name, token_hash, role, object_type, object_id, revoked_at, last_used_at) = row[:8]
+    area_id, area_scheme, area_path = row[8:]
+    if revoked_at is not None:
         return None
-    area = session.get(Area, token.area_id) if token.area_id else None
+    if not hmac.compare_digest(token_hash, _hash(secret)):
+        return None
     # last_used_at is written at most once a minute so busy scanners do not churn the row.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
+    # (Through the ORM, so it is flushed with the request's other writes, not here.)
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        token = session.get(ApiToken, tid)
+        if token is not None:
+            token.last_used_at = now
     return Principal(
-        label=f"mã truy cập «{token.name}»",
-        token_id=token.id,
+        label=f"mã truy cập «{name}»",
+        token_id=tid,
         grants=(
             Grant(
-                role=Role(token.role),
-                area=area_ref(area) if area else None,
-                object_type=token.object_type,
-                object_id=token.object_id,
+                role=Role(role),
+                area=AreaRef(scheme=area_scheme, path=area_path, id=area_id)
+                if area_id is not None
+                else None,
+                object_type=object_type,
+                object_id=object_id,
             ),
         ),
     )

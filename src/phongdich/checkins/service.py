@@ -15,9 +15,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import Target, can, require
@@ -231,9 +232,28 @@ def record_check_in(
     visit.device_token_id = device_token_id
     visit.client_scan_id = client_scan_id
     visit.received_at = now
-    session.add(visit)
+    _insert_visit(session, visit)
     record_scan(session, venue, person_key=str(person.id), at=at)
     return Recorded(visit, CREATED, person.id)
+
+
+_VISITS = Visit.__table__
+_VISIT_COLUMNS = tuple(c.key for c in _VISITS.c if c.key != "id")
+
+
+def _insert_visit(session: Session, visit: Visit) -> None:
+    """Insert a new visit with one Core INSERT (the hot path of every scan), then attach the
+    object to the session as if loaded: later changes to it (an extension, a check-out) are
+    tracked and flushed as usual, and queries hand back this very object."""
+    values = {key: getattr(visit, key) for key in _VISIT_COLUMNS}
+    for key, value in values.items():
+        if key not in visit.__dict__:
+            setattr(visit, key, value)  # loaded, not expired: no SELECT when read later
+    stmt = insert(_VISITS)  # type: ignore[arg-type]
+    result = cast(CursorResult[Any], session.execute(stmt, values))
+    visit.id = result.inserted_primary_key[0]  # type: ignore[index]
+    make_transient_to_detached(visit)
+    session.add(visit)
 
 
 def get_visit(session: Session, visit_id: int) -> Visit:

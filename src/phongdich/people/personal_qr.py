@@ -21,6 +21,8 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +60,10 @@ def _check(public: VerifyKey, signature: bytes, message: bytes) -> bool:
     except (BadSignatureError, ValueError, TypeError):
         return False
     return True
+
+
+# A token whose key is cached: (token, kid, key, signature, signed bytes, claims).
+_Pending = tuple[str, str, _CachedKey, bytes, bytes, dict[str, Any]]
 
 
 class KeyCache:
@@ -103,6 +109,57 @@ class KeyCache:
             return None
         return claims
 
+    def verify_many(
+        self, session: Session, tokens: Iterable[str]
+    ) -> dict[str, dict[str, Any] | signing.InvalidToken]:
+        """`verify` for many tokens (a device's batch): the claims or the refusal of each.
+
+        The results are those of `verify` one by one; the signatures of tokens whose key is
+        cached are checked on every core at once (libsodium releases the GIL), and anything
+        unusual (a key to load, a failed check) goes through `verify` itself.
+        """
+        out: dict[str, dict[str, Any] | signing.InvalidToken] = {}
+        pending: list[_Pending] = []
+        for token in dict.fromkeys(tokens):
+            remembered = self._remembered(token)
+            if remembered is not None:
+                out[token] = remembered
+                continue
+            try:
+                kid, claims, signature, message = _parse(token)
+            except signing.InvalidToken as err:
+                out[token] = err
+                continue
+            entry = self._keys.get(kid)
+            if entry is None or time.monotonic() - entry.loaded >= self.ttl:
+                self._verify_into(out, session, token)  # loads the key: one by one
+                continue
+            pending.append((token, kid, entry, signature, message, claims))
+        if len(pending) >= _PARALLEL_FROM:
+            half = len(pending) // 2
+            done = list(_pool().map(_check_all, (pending[:half], pending[half:])))
+            good = done[0] + done[1]
+        else:
+            good = _check_all(pending)
+        for (token, kid, entry, _sig, _msg, claims), ok in zip(pending, good, strict=True):
+            if ok and isinstance(claims.get("iat"), int):
+                with self._lock:
+                    self._verified[token] = (kid, entry, claims)
+                    if len(self._verified) > self.max_tokens:
+                        self._verified.popitem(last=False)
+                out[token] = claims
+            else:
+                self._verify_into(out, session, token)  # the refusal (or a reloaded key)
+        return out
+
+    def _verify_into(
+        self, out: dict[str, dict[str, Any] | signing.InvalidToken], session: Session, token: str
+    ) -> None:
+        try:
+            out[token] = self.verify(session, token)
+        except signing.InvalidToken as err:
+            out[token] = err
+
     def verify(self, session: Session, token: str) -> dict[str, Any]:
         """The same checks, in the same order and with the same refusals, as `signing.verify`."""
         remembered = self._remembered(token)
@@ -142,6 +199,43 @@ class KeyCache:
             if len(self._verified) > self.max_tokens:
                 self._verified.popitem(last=False)
         return claims
+
+
+def _parse(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+    """(kid, claims, signature, signed bytes) of a well-formed token; the checks of `verify`
+    before any key is looked at, with the same refusals."""
+    if not token or len(token) > signing.MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise signing._refuse("qr.malformed")
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    header = _segment(header_b64)
+    claims = _segment(payload_b64)
+    if header.get("alg") != signing.ALGORITHM:
+        raise signing._refuse("qr.alg_not_allowed", alg=str(header.get("alg"))[:20])
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise signing._refuse("qr.unknown_key")
+    try:
+        signature = signing.b64url_decode(signature_b64)
+    except ValueError as err:
+        raise signing._refuse("qr.signature_invalid", kid=kid) from err
+    return kid, claims, signature, f"{header_b64}.{payload_b64}".encode("ascii")
+
+
+_PARALLEL_FROM = 64  # fewer signatures than this are not worth handing to another thread
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qr-verify")
+    return _POOL
+
+
+def _check_all(
+    items: list[tuple[str, str, _CachedKey, bytes, bytes, dict[str, Any]]],
+) -> list[bool]:
+    return [_check(entry.public, sig, msg) for _t, _k, entry, sig, msg, _c in items]
 
 
 def _segment(segment: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,13 +48,33 @@ class Scan:
     kind: str = VISIT
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert(dialect: str, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# Built once per dialect and reused: constructing an upsert (its `excluded` columns) costs more
+# than running it, and every check-in runs two.
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, which: str) -> Any:
+    dialect = session.get_bind().dialect.name
+    stmt = _STATEMENTS.get((dialect, which))
+    if stmt is None:
+        stmt = _STATEMENTS[(dialect, which)] = _BUILDERS[which](dialect)
+    return stmt
+
+
 def _daily_upsert(session: Session) -> Any:
-    ins = _insert(session, _DAILY)
+    return _statement(session, "daily")
+
+
+def _visitor_upsert(session: Session) -> Any:
+    return _statement(session, "visitor")
+
+
+def _build_daily(dialect: str) -> Any:
+    ins = _insert(dialect, _DAILY)
     return ins.on_conflict_do_update(
         index_elements=["venue_id", "day"],
         set_={
@@ -65,14 +85,25 @@ def _daily_upsert(session: Session) -> Any:
     )
 
 
-def _visitor_upsert(session: Session) -> Any:
+def _build_visitor(dialect: str) -> Any:
     # Moves last_day forward only; a row comes back (RETURNING) when the person is new that day.
-    ins = _insert(session, _VISITORS)
+    ins = _insert(dialect, _VISITORS)
     return ins.on_conflict_do_update(
         index_elements=["venue_id", "person_key"],
         set_={"last_day": ins.excluded.last_day},
         where=_VISITORS.c.last_day < ins.excluded.last_day,
     )
+
+
+def _build_visitor_returning(dialect: str) -> Any:
+    return _build_visitor(dialect).returning(_VISITORS.c.id)
+
+
+_BUILDERS = {
+    "daily": _build_daily,
+    "visitor": _build_visitor,
+    "visitor_returning": _build_visitor_returning,
+}
 
 
 def _apply_to_venue(venue: Venue, kind: str, at: datetime) -> None:
@@ -103,18 +134,18 @@ def record_scan(
     day = local_day(at)
     new_visitor = False
     if kind == VISIT:
-        stmt = _visitor_upsert(session).values(
-            venue_id=venue.id, person_key=person_key, last_day=day
-        )
-        new_visitor = session.execute(stmt.returning(_VISITORS.c.id)).first() is not None
+        stmt = _statement(session, "visitor_returning")
+        params = {"venue_id": venue.id, "person_key": person_key, "last_day": day}
+        new_visitor = session.execute(stmt, params).first() is not None
     session.execute(
-        _daily_upsert(session).values(
-            venue_id=venue.id,
-            day=day,
-            scans=int(kind == VISIT),
-            visitors=int(new_visitor),
-            poster_checks=int(kind == POSTER_CHECK),
-        )
+        _daily_upsert(session),
+        {
+            "venue_id": venue.id,
+            "day": day,
+            "scans": int(kind == VISIT),
+            "visitors": int(new_visitor),
+            "poster_checks": int(kind == POSTER_CHECK),
+        },
     )
     _apply_to_venue(venue, kind, at)
     session.flush()
@@ -123,15 +154,21 @@ def record_scan(
 def _existing_last_days(
     session: Session, pairs: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], date]:
+    # Per venue (a device's batch is nearly always one venue): `venue_id = ? AND person_key IN
+    # (…)` uses the unique index directly, where a row-value IN list is slow on PostgreSQL.
+    by_venue: dict[int, list[str]] = defaultdict(list)
+    for venue_id, person_key in pairs:
+        by_venue[venue_id].append(person_key)
     found: dict[tuple[int, str], date] = {}
-    for i in range(0, len(pairs), _CHUNK):
-        chunk = pairs[i : i + _CHUNK]
-        rows = session.execute(
-            select(_VISITORS.c.venue_id, _VISITORS.c.person_key, _VISITORS.c.last_day).where(
-                tuple_(_VISITORS.c.venue_id, _VISITORS.c.person_key).in_(chunk)
+    for venue_id, keys in by_venue.items():
+        for i in range(0, len(keys), _CHUNK):
+            rows = session.execute(
+                select(_VISITORS.c.person_key, _VISITORS.c.last_day).where(
+                    _VISITORS.c.venue_id == venue_id,
+                    _VISITORS.c.person_key.in_(keys[i : i + _CHUNK]),
+                )
             )
-        )
-        found.update({(v, p): d for v, p, d in rows})
+            found.update({(venue_id, p): d for p, d in rows})
     return found
 
 
