@@ -1,27 +1,20 @@
 """A printable personal QR card (PDF) for people without a phone: name, birth year, the QR.
 
 Four identical cards on an A4 page (cut along the lines; the size of a bank card, 85.6 × 54 mm
-plus margin). Fonts and QR drawing follow the venue posters (`venues.posters`): DejaVu Sans for
-Vietnamese, the QR as a one-pixel-per-module image scaled without smoothing.
+plus margin). Fonts and QR drawing come from `core.pdf`, as for the venue posters.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import cache
 
-from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from phongdich.core import qr
-from phongdich.core.errors import AppError
-from phongdich.venues.posters import FONT_DIRS, FONTS
+from phongdich.core.pdf import draw_qr, unicode_fonts
 
 CARD_W, CARD_H = 95 * mm, 60 * mm
 QR_SIDE = 44 * mm
@@ -35,41 +28,11 @@ class CardData:
     issued_on: str  # dd/mm/yyyy
 
 
-@cache
-def _fonts() -> dict[str, str]:
-    for d in FONT_DIRS:
-        if all((d / f).is_file() for f in FONTS.values()):
-            names = {}
-            for kind, file in FONTS.items():
-                name = f"PDC-{file.removesuffix('.ttf')}"
-                pdfmetrics.registerFont(TTFont(name, str(d / file)))
-                names[kind] = name
-            return names
-    raise AppError(
-        "card.font_missing",
-        "Máy chủ thiếu phông chữ tiếng Việt để in thẻ (cần gói fonts-dejavu-core).",
-        status=500,
-    )
-
-
-def _draw_qr(canvas: Canvas, data: str, x: float, y: float, side: float) -> None:
-    rows = qr.matrix(data)
-    n = len(rows) + 8  # with the quiet zone
-    image = Image.new("1", (n, n), 1)
-    pixels = image.load()
-    assert pixels is not None
-    for r, row in enumerate(rows):
-        for c, dark in enumerate(row):
-            if dark:
-                pixels[c + 4, r + 4] = 0
-    canvas.drawImage(ImageReader(image), x, y, side, side)
-
-
 def _card(canvas: Canvas, card: CardData, x: float, y: float, fonts: dict[str, str]) -> None:
     canvas.setDash(3, 3)
     canvas.rect(x, y, CARD_W, CARD_H)
     canvas.setDash()
-    _draw_qr(canvas, card.url, x + 3 * mm, y + (CARD_H - QR_SIDE) / 2, QR_SIDE)
+    draw_qr(canvas, card.url, x + 3 * mm, y + (CARD_H - QR_SIDE) / 2, QR_SIDE, quiet_zone=4)
     tx = x + QR_SIDE + 6 * mm
     canvas.setFont(fonts["bold"], 8)
     canvas.drawString(tx, y + CARD_H - 9 * mm, "MÃ QR CÁ NHÂN")
@@ -94,7 +57,7 @@ def _card(canvas: Canvas, card: CardData, x: float, y: float, fonts: dict[str, s
 
 def card_pdf(card: CardData) -> bytes:
     """One A4 page with four copies of the card."""
-    fonts = _fonts()
+    fonts = unicode_fonts()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Mã QR cá nhân — {card.full_name}")

@@ -1,9 +1,8 @@
 """Printable A4 posters in Vietnamese: the venue's name and address, a signed QR 15.5 × 15.5 cm,
 the short code for typing by hand, three steps to check in, and the issue date.
 
-The text uses DejaVu Sans, which covers every Vietnamese letter with its tone marks; it comes
-from Debian's `fonts-dejavu-core` (/usr/share/fonts/truetype/dejavu). The QR is drawn as vector
-squares, so it prints sharp at any size. Many posters (all venues of a commune) go into one PDF.
+Fonts and the QR drawing come from `core.pdf` (DejaVu Sans; one pixel per module, sharp at any
+size). Many posters (all venues of a commune) go into one PDF.
 """
 
 from __future__ import annotations
@@ -12,29 +11,24 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
-from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phongdich.areas.queries import ancestors, display_name
-from phongdich.core import qr, signing
+from phongdich.core import signing
 from phongdich.core.clock import format_date
 from phongdich.core.errors import AppError
+from phongdich.core.pdf import draw_qr, unicode_fonts
 from phongdich.models import Area, Venue, VenueLocation
 from phongdich.venues.qr import PURPOSE, code_url, issue_qr
 from phongdich.venues.queries import OPERATING
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)  # Debian: fonts-dejavu-core
-FONTS = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "mono": "DejaVuSansMono.ttf"}
 QR_SIDE = 15.5 * cm  # the symbol itself, quiet zone not included: at least 15 × 15 cm
 MARGIN = 1.5 * cm
 MAX_BATCH = 5000
@@ -51,35 +45,6 @@ class PosterData:
     short_code_display: str
     code_url: str
     issued_on: str  # dd/mm/yyyy, Vietnam time
-
-
-@cache
-def _font_names(font_dir: Path | None = None) -> dict[str, str]:
-    dirs = (font_dir,) if font_dir else FONT_DIRS
-    for d in dirs:
-        if all((d / f).is_file() for f in FONTS.values()):
-            names = {}
-            for kind, file in FONTS.items():
-                name = f"PD-{file.removesuffix('.ttf')}"
-                pdfmetrics.registerFont(TTFont(name, str(d / file)))
-                names[kind] = name
-            return names
-    raise AppError(
-        "poster.font_missing",
-        "Máy chủ thiếu phông chữ tiếng Việt để in áp phích (cần gói fonts-dejavu-core).",
-        {"looked_in": [str(d) for d in dirs]},
-        status=500,
-    )
-
-
-def _draw_qr(canvas: Canvas, data: str, x: float, y: float, side: float) -> None:
-    # One pixel per module, scaled up by the PDF without smoothing: sharp at any print size,
-    # and ten times faster to write than thousands of vector squares.
-    rows = qr.matrix(data)
-    n = len(rows)
-    image = Image.new("1", (n, n), 1)
-    image.putdata([0 if cell else 1 for row in rows for cell in row])
-    canvas.drawImage(ImageReader(image), x, y, side, side)
 
 
 def _centered_lines(
@@ -110,7 +75,7 @@ def _draw_poster(canvas: Canvas, p: PosterData, fonts: dict[str, str]) -> None:
     y = _centered_lines(canvas, title, fonts["bold"], 24, y - 8, 2)
     y = _centered_lines(canvas, p.address, fonts["regular"], 12, y - 2, 2)
     qr_top = y - 18
-    _draw_qr(canvas, p.url, (page_w - QR_SIDE) / 2, qr_top - QR_SIDE, QR_SIDE)
+    draw_qr(canvas, p.url, (page_w - QR_SIDE) / 2, qr_top - QR_SIDE, QR_SIDE)
     y = qr_top - QR_SIDE - 6
     y = _centered_lines(canvas, f"Mã địa điểm: {p.short_code_display}", fonts["bold"], 26, y - 4, 1)
     steps = (
@@ -135,7 +100,7 @@ def _draw_poster(canvas: Canvas, p: PosterData, fonts: dict[str, str]) -> None:
 
 def render_posters(posters: Sequence[PosterData], *, font_dir: Path | None = None) -> bytes:
     """One A4 page per poster, in one PDF."""
-    fonts = _font_names(font_dir)
+    fonts = unicode_fonts(font_dir)
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle("Áp phích mã QR địa điểm")
