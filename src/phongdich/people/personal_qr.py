@@ -165,21 +165,7 @@ class KeyCache:
         remembered = self._remembered(token)
         if remembered is not None:
             return remembered
-        if not token or len(token) > signing.MAX_TOKEN_LENGTH or token.count(".") != 2:
-            raise signing._refuse("qr.malformed")
-        header_b64, payload_b64, signature_b64 = token.split(".")
-        header = _segment(header_b64)
-        claims = _segment(payload_b64)
-        if header.get("alg") != signing.ALGORITHM:
-            raise signing._refuse("qr.alg_not_allowed", alg=str(header.get("alg"))[:20])
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise signing._refuse("qr.unknown_key")
-        try:
-            signature = signing.b64url_decode(signature_b64)
-        except ValueError as err:
-            raise signing._refuse("qr.signature_invalid", kid=kid) from err
-        message = f"{header_b64}.{payload_b64}".encode("ascii")
+        kid, claims, signature, message = _parse(token)
         entry = self._keys.get(kid)
         fresh = entry is not None and time.monotonic() - entry.loaded < self.ttl
         if entry is None or not fresh:
