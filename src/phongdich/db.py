@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,54 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Raw:
+    """Plain SQL on the driver's own connection under a SQLAlchemy connection, for the few hot
+    paths (a device's scan) where SQLAlchemy's work per statement (~20 µs here) is several times
+    the statement's own (~5 µs). SQL is written with `?` placeholders and converted for
+    PostgreSQL; values cross as the `UTCDateTime` and `Date` columns store them (SQLite: text in
+    SQLAlchemy's format, naive UTC; PostgreSQL: timestamptz and date)."""
+
+    def __init__(self, conn: Connection) -> None:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        self.cursor = dbapi.cursor()
+        self.sqlite = conn.dialect.name == "sqlite"
+
+    def run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        if not self.sqlite:
+            sql = _pg_sql(sql)
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall()) if self.cursor.description else []
+
+    def time_in(self, moment: datetime | None) -> Any:
+        if moment is None or not self.sqlite:
+            return moment
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    @staticmethod
+    def time_out(value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @classmethod
+    def moment(cls, value: Any) -> datetime:
+        """`time_out` of a NOT NULL column."""
+        out = cls.time_out(value)
+        assert out is not None
+        return out
+
+    def day_in(self, day: date) -> Any:
+        return day.isoformat() if self.sqlite else day
+
+
+@functools.lru_cache(maxsize=256)
+def _pg_sql(sql: str) -> str:
+    return sql.replace("?", "%s")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
@@ -15,6 +16,7 @@ from phongdich.auth.policy import AreaRef, Grant, Principal, Target, require
 from phongdich.auth.roles import Role
 from phongdich.auth.service import area_ref, validate_grant_scope
 from phongdich.core.errors import AppError, NotFound
+from phongdich.db import Raw
 from phongdich.models import ApiToken, Area
 
 TOKEN_PREFIX = "pd_"  # noqa: S105  (a public marker, not a secret)
@@ -76,48 +78,48 @@ def create_api_token(
     return secret, token
 
 
-# Every request of a scanner device starts here: one Core query for the token and its area
+# Every request of a scanner device starts here: one plain query for the token and its area
 # (no ORM objects); the row itself is loaded only when last_used_at is due to be written.
-_TOKEN_QUERY = (
-    select(
-        ApiToken.id,
-        ApiToken.name,
-        ApiToken.token_hash,
-        ApiToken.role,
-        ApiToken.object_type,
-        ApiToken.object_id,
-        ApiToken.revoked_at,
-        ApiToken.last_used_at,
-        Area.id,
-        Area.scheme,
-        Area.path,
-    )
-    .outerjoin(Area, Area.id == ApiToken.area_id)
-    .where(ApiToken.prefix == bindparam("prefix"))
+# (S105 below: it is SQL that reads a hash, not a password.)
+_TOKEN_SQL = (
+    "SELECT t.id, t.name, t.token_hash, t.role, t.object_type, t.object_id, t.revoked_at, "  # noqa: S105
+    "t.last_used_at, a.id, a.scheme, a.path FROM api_tokens t "
+    "LEFT JOIN areas a ON a.id = t.area_id WHERE t.prefix = ?"
 )
 
 
-def principal_for_token(session: Session, secret: str, now: datetime) -> Principal | None:
-    """The principal a bearer token acts as, or None if unknown or revoked."""
+# last_used_at is written at most once a minute so busy scanners do not churn the row.
+TOUCH_EVERY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class TokenHit:
+    principal: Principal
+    token_id: int
+    last_used_at: datetime | None
+
+    def needs_touch(self, now: datetime) -> bool:
+        last = self.last_used_at
+        return last is None or (now - last).total_seconds() > TOUCH_EVERY_SECONDS
+
+
+def read_token(conn: Connection, secret: str) -> TokenHit | None:
+    """The principal a bearer token acts as, or None if unknown or revoked (one statement)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    row = session.connection().execute(_TOKEN_QUERY, {"prefix": prefix}).first()
-    if row is None:
+    raw = Raw(conn)  # every device scan starts here: plain SQL, not a compiled statement
+    rows = raw.run(_TOKEN_SQL, prefix)
+    if not rows:
         return None
-    (tid, name, token_hash, role, object_type, object_id, revoked_at, last_used_at) = row[:8]
-    area_id, area_scheme, area_path = row[8:]
+    (tid, name, token_hash, role, object_type, object_id, revoked_at, last_used_at) = rows[0][:8]
+    area_id, area_scheme, area_path = rows[0][8:]
+    last_used_at = raw.time_out(last_used_at)
     if revoked_at is not None:
         return None
     if not hmac.compare_digest(token_hash, _hash(secret)):
         return None
-    # last_used_at is written at most once a minute so busy scanners do not churn the row.
-    # (Through the ORM, so it is flushed with the request's other writes, not here.)
-    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
-        token = session.get(ApiToken, tid)
-        if token is not None:
-            token.last_used_at = now
-    return Principal(
+    principal = Principal(
         label=f"mã truy cập «{name}»",
         token_id=tid,
         grants=(
@@ -131,6 +133,20 @@ def principal_for_token(session: Session, secret: str, now: datetime) -> Princip
             ),
         ),
     )
+    return TokenHit(principal, tid, last_used_at)
+
+
+def principal_for_token(session: Session, secret: str, now: datetime) -> Principal | None:
+    """The principal a bearer token acts as, or None if unknown or revoked."""
+    hit = read_token(session.connection(), secret)
+    if hit is None:
+        return None
+    if hit.needs_touch(now):
+        # Through the ORM, so it is flushed with the request's other writes, not here.
+        token = session.get(ApiToken, hit.token_id)
+        if token is not None:
+            token.last_used_at = now
+    return hit.principal
 
 
 def revoke_api_token(session: Session, actor: Actor, token_id: int, *, now: datetime) -> ApiToken:

@@ -31,6 +31,7 @@ from phongdich.checkins.service import (
     DEVICE_BATCH,
     LOOKBACK,
     STAYS,
+    VisitRow,
     check_time,
     place_scan,
 )
@@ -244,7 +245,7 @@ def _store(
 ) -> None:
     person_ids = sorted({r.person_id for r in rows})
     since = min(r.at for r in rows) - LOOKBACK
-    timelines: dict[int, list[Visit]] = defaultdict(list)
+    timelines: dict[int, list[Any]] = defaultdict(list)  # stored Visits, then VisitRows
     for chunk in _chunks(person_ids):
         for v in session.scalars(
             select(Visit)
@@ -253,7 +254,7 @@ def _store(
         ):
             timelines[v.person_id].append(v)
     user_id = actor.principal.user_id if actor.principal else None
-    created: list[tuple[_Row, Visit]] = []
+    created: list[tuple[_Row, Any]] = []
     for r in sorted(rows, key=lambda r: (r.at, r.index)):
         venue = venues[r.scan.venue_id]
         visit, is_new = place_scan(
@@ -262,6 +263,7 @@ def _store(
             location_id=r.scan.location_id,
             at=r.at,
             stay_minutes=STAYS.minutes(session, venue.type_id),
+            new=VisitRow,  # a plain row: thousands of ORM objects would cost more than the SQL
         )
         if is_new:
             created.append((r, visit))

@@ -13,11 +13,12 @@ and everything about people are written to the audit log as well.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, insert, select
+from sqlalchemy import Connection, CursorResult, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from phongdich.audit.service import Actor, record
@@ -51,6 +52,18 @@ CLOCK_SKEW = timedelta(minutes=5)
 LOOKBACK = timedelta(days=1, hours=1)
 
 
+class VisitLike(Protocol):
+    """What the check-out rules read and write of a visit."""
+
+    venue_id: int
+    location_id: int | None
+    checked_in_at: datetime
+    last_seen_at: datetime
+    checked_out_at: datetime | None
+    end_rule: str | None
+    default_stay_minutes: int
+
+
 @dataclass(frozen=True)
 class Recorded:
     visit: Visit
@@ -64,7 +77,7 @@ class _StayCache:
     def __init__(self, ttl: float = 60.0) -> None:
         self.ttl, self._loaded, self._by_type = ttl, 0.0, dict[int, int]()
 
-    def minutes(self, session: Session, type_id: int) -> int:
+    def minutes(self, session: Session | Connection, type_id: int) -> int:
         if type_id not in self._by_type or time.monotonic() - self._loaded > self.ttl:
             rows = session.execute(select(VenueType.id, VenueType.default_stay_minutes))
             self._by_type = {tid: minutes for tid, minutes in rows}
@@ -73,6 +86,26 @@ class _StayCache:
 
 
 STAYS = _StayCache()
+
+
+@dataclass
+class VisitRow:
+    """A visit as a plain row (`VisitLike`), where ORM objects would cost more than the SQL:
+    the scan desk's reads, and the new visits of a device's batch."""
+
+    venue_id: int
+    location_id: int | None
+    checked_in_at: datetime
+    last_seen_at: datetime
+    default_stay_minutes: int
+    checked_out_at: datetime | None = None
+    end_rule: str | None = None
+    id: int | None = None
+    device_token_id: int | None = None
+    client_scan_id: str | None = None
+
+    def ending(self) -> tuple[datetime, datetime | None, str | None]:
+        return self.last_seen_at, self.checked_out_at, self.end_rule
 
 
 def check_time(at: datetime, now: datetime) -> datetime:
@@ -89,11 +122,15 @@ def check_time(at: datetime, now: datetime) -> datetime:
 
 
 def check_operating(venue: Venue) -> None:
-    if venue.status not in OPERATING:
+    check_operating_status(venue.id, venue.status)
+
+
+def check_operating_status(venue_id: int, status: str) -> None:
+    if status not in OPERATING:
         raise AppError(
             "checkin.venue_not_operating",
             "Địa điểm này chưa được duyệt hoặc đã ngừng hoạt động nên không nhận khai báo.",
-            {"venue_id": venue.id, "status": venue.status},
+            {"venue_id": venue_id, "status": status},
         )
 
 
@@ -126,18 +163,21 @@ def _timeline(session: Session, person_id: int, at: datetime) -> list[Visit]:
     )
 
 
-def place_scan(
-    timeline: list[Visit],
+def place_scan[V: VisitLike](
+    timeline: list[V],
     *,
     venue_id: int,
     location_id: int | None,
     at: datetime,
     stay_minutes: int,
-) -> tuple[Visit, bool]:
+    new: Callable[..., V] = Visit,  # type: ignore[assignment]
+) -> tuple[V, bool]:
     """Apply the rules to one person's visits (sorted by check-in) for a scan at `at`.
 
     Returns the visit the scan belongs to and whether it is new (False: extended). Existing
     visits are changed in place; a new one is returned unsaved and inserted into `timeline`.
+    The visits are ORM objects here, or plain rows with the same attributes (`new` builds one)
+    on the scan desk's raw path (`checkins.desk`).
     """
     i = 0
     while i < len(timeline) and timeline[i].checked_in_at <= at:
@@ -170,7 +210,7 @@ def place_scan(
         elif prev.checked_out_at > at:
             # A late upload shows the person was elsewhere before the recorded end.
             prev.checked_out_at, prev.end_rule = at, NEXT_CHECKIN
-    visit = Visit(
+    visit = new(
         venue_id=venue_id,
         location_id=location_id,
         checked_in_at=at,

@@ -29,7 +29,7 @@ from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
@@ -82,10 +82,12 @@ class KeyCache:
             self._keys.clear()
             self._verified.clear()
 
-    def _load(self, session: Session, kid: str) -> _CachedKey:
-        key = session.scalar(
-            select(SigningKey).where(SigningKey.kid == kid, SigningKey.purpose == self.purpose)
-        )
+    def _load(self, session: Session | Connection, kid: str) -> _CachedKey:
+        key = session.execute(
+            select(SigningKey.algorithm, SigningKey.retired_at, SigningKey.public_key).where(
+                SigningKey.kid == kid, SigningKey.purpose == self.purpose
+            )
+        ).first()
         if key is None or key.algorithm != signing.ALGORITHM:
             with self._lock:
                 self._keys.pop(kid, None)
@@ -160,7 +162,7 @@ class KeyCache:
         except signing.InvalidToken as err:
             out[token] = err
 
-    def verify(self, session: Session, token: str) -> dict[str, Any]:
+    def verify(self, session: Session | Connection, token: str) -> dict[str, Any]:
         """The same checks, in the same order and with the same refusals, as `signing.verify`."""
         remembered = self._remembered(token)
         if remembered is not None:
@@ -193,18 +195,32 @@ def _parse(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
     if not token or len(token) > signing.MAX_TOKEN_LENGTH or token.count(".") != 2:
         raise signing._refuse("qr.malformed")
     header_b64, payload_b64, signature_b64 = token.split(".")
-    header = _segment(header_b64)
+    kid = _HEADERS.get(header_b64)
+    if kid is None:
+        kid = _kid_of(_segment(header_b64))
+        if len(_HEADERS) >= _MAX_HEADERS:
+            _HEADERS.clear()
+        _HEADERS[header_b64] = kid
     claims = _segment(payload_b64)
-    if header.get("alg") != signing.ALGORITHM:
-        raise signing._refuse("qr.alg_not_allowed", alg=str(header.get("alg"))[:20])
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise signing._refuse("qr.unknown_key")
     try:
         signature = signing.b64url_decode(signature_b64)
     except ValueError as err:
         raise signing._refuse("qr.signature_invalid", kid=kid) from err
     return kid, claims, signature, f"{header_b64}.{payload_b64}".encode("ascii")
+
+
+# Every code signed with one key has the same header: each is decoded once, not per scan.
+_HEADERS: dict[str, str] = {}
+_MAX_HEADERS = 64
+
+
+def _kid_of(header: dict[str, Any]) -> str:
+    if header.get("alg") != signing.ALGORITHM:
+        raise signing._refuse("qr.alg_not_allowed", alg=str(header.get("alg"))[:20])
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise signing._refuse("qr.unknown_key")
+    return kid
 
 
 _PARALLEL_FROM = 64  # fewer signatures than this are not worth handing to another thread
@@ -346,12 +362,24 @@ def resolve_person_token(session: Session, token: str) -> Person:
     Two cheap steps on the hot path: the signature against a cached public key, then the
     person's row (its current serial says whether this code was revoked).
     """
+    person_id, serial = named_in(session, token)
+    person = session.get(Person, person_id)
+    if person is None or person.qr_serial != serial:
+        raise revoked(person_id)
+    return person
+
+
+def named_in(session: Session | Connection, token: str) -> tuple[int, int]:
+    """(person id, code serial) of a genuine personal QR; whether it is current is the
+    caller's question (the person's `qr_serial`)."""
     claims = KEYS.verify(session, token)
     person_id, serial = claims.get("p"), claims.get("s")
     if not isinstance(person_id, int) or not isinstance(serial, int):
         raise signing.InvalidToken("qr.malformed", signing.REASONS["qr.malformed"])
-    person = session.get(Person, person_id)
-    # A merged duplicate's codes were revoked by the merge (its serial is None).
-    if person is None or person.qr_serial != serial:
-        raise AppError("qr.person_revoked", REVOKED_MESSAGE, {"person_id": person_id}, status=400)
-    return person
+    return person_id, serial
+
+
+def revoked(person_id: int) -> AppError:
+    """The refusal of a code that is no longer the person's current one (re-issued, revoked,
+    or its person merged into another record: a merge clears the serial)."""
+    return AppError("qr.person_revoked", REVOKED_MESSAGE, {"person_id": person_id}, status=400)

@@ -20,6 +20,7 @@ from phongdich.jobs.runner import work_once
 from phongdich.messaging.sms import HttpGatewaySender, OutboxSender, SmsSender
 from phongdich.web import errors
 from phongdich.web.api import router as api_router
+from phongdich.web.api.scan_lane import ScanLane
 from phongdich.web.middleware import BodyLimit, LocaleAndHeaders
 from phongdich.web.pages import router as pages_router
 
@@ -81,6 +82,8 @@ def create_app(
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    # Innermost of ours: size limit and security headers apply to the scan lane's answers too.
+    app.add_middleware(ScanLane, state=app.state)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

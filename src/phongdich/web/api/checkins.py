@@ -4,6 +4,7 @@ venue's list for today."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -80,12 +81,20 @@ _SQLITE_WRITER = threading.Lock()
 
 @router.post("/scan", summary="Quét mã QR cá nhân hoặc thẻ CCCD gắn chip tại địa điểm")
 def scan(body: ScanRequest, ctx: CtxDep, request: Request) -> ScanResult:
+    """The general path: cookie-signed-in staff, chip-card strings, typed IDs, area-wide tokens.
+    A device token's scan of a personal QR is answered before the router by the scan lane
+    (`web.api.scan_lane`), with the same results."""
     api_write(ctx, request)
     ctx.require_principal()
+    return _one_writer(ctx, lambda: _scan(body, ctx))
+
+
+def _one_writer[T](ctx: Ctx, work: Callable[[], T]) -> T:
+    """Run a write; on SQLite, one request at a time in this process, committed in turn."""
     if ctx.db.get_bind().dialect.name != "sqlite":
-        return _scan(body, ctx)
+        return work()
     with _SQLITE_WRITER:
-        result = _scan(body, ctx)
+        result = work()
         ctx.db.commit()  # inside the lock; the request's own commit then has nothing to do
         return result
 
@@ -160,8 +169,10 @@ def batch(body: BatchRequest, ctx: CtxDep, request: Request) -> BatchResultRead:
             early.append(
                 RowErrorRead(index=i, client_scan_id=cid, code=err.code, message=err.message)
             )
-    result = record_batch(
-        ctx.db, ctx.actor, device_token_id=principal.token_id, scans=scans, now=ctx.now
+    token_id = principal.token_id
+    result = _one_writer(
+        ctx,
+        lambda: record_batch(ctx.db, ctx.actor, device_token_id=token_id, scans=scans, now=ctx.now),
     )
     errors = early + [
         RowErrorRead(

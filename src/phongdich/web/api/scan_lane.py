@@ -1,0 +1,163 @@
+"""The scan lane: `POST /api/v1/checkins/scan` from a venue's scanner device, served before the
+router.
+
+A device scan is the platform's most frequent request, and the framework's share of it was most
+of its cost: matching the path against every route of the app took ~450 µs, and the request's
+dependencies and endpoint each crossed to a worker thread and back. The lane answers the common
+case (a bearer token held for the venue, a personal QR) straight from the ASGI call with the scan
+desk (`checkins.desk`), and hands everything else, body and all, to the documented FastAPI route
+(`web.api.checkins.scan`), which gives the same answers by the general path.
+
+On SQLite the desk runs on the event loop itself: SQLite takes one writer at a time, a scan's
+statements take tens of microseconds, and a thread hand-off would cost more than the work. On
+PostgreSQL it runs in a worker thread, as the database answers over a socket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anyio import to_thread
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from phongdich.auth.tokens import read_token
+from phongdich.checkins import desk
+from phongdich.checkins.schemas import PersonBrief, ScanRequest, ScanResult
+from phongdich.core.errors import AppError
+
+PATH = "/api/v1/checkins/scan"
+_JSON = [(b"content-type", b"application/json")]
+
+
+class ScanLane:
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state  # the FastAPI app's state: session factory, clock
+        self.sqlite: bool | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        secret = _bearer(scope)
+        if secret is None:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        try:
+            request = ScanRequest.model_validate_json(body)
+        except ValidationError:
+            request = None  # the route's validation answers in the API's error shape
+        answer = None
+        if request is not None:
+            try:
+                answer = await self._answer(secret, request)
+            except AppError as err:
+                payload = {
+                    "error": {"code": err.code, "message": err.message, "details": err.details}
+                }
+                await _respond(send, err.status, json.dumps(payload, ensure_ascii=False).encode())
+                return
+        if answer is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await _respond(send, 200, answer)
+
+    async def _answer(self, secret: str, request: ScanRequest) -> bytes | None:
+        if self.sqlite is None:
+            with self.state.session_factory() as session:
+                self.sqlite = session.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            return self._run(secret, request)
+        return await to_thread.run_sync(self._run, secret, request)
+
+    def _run(self, secret: str, request: ScanRequest) -> bytes | None:
+        """The JSON answer, or None for the general path. Two copies of a retried scan that
+        race each other meet the unique (device, client scan id) key: the loser runs again
+        and finds the winner's visit."""
+        for attempt in (1, 2):
+            try:
+                return self._once(secret, request)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        return None
+
+    def _once(self, secret: str, request: ScanRequest) -> bytes | None:
+        now = self.state.clock.now()
+        with self.state.session_factory() as session:
+            conn = session.connection()
+            hit = read_token(conn, secret)
+            if hit is None:
+                return None  # the general path refuses it in its own words
+            try:
+                done = desk.scan(
+                    conn,
+                    hit.principal,
+                    venue_id=request.venue_id,
+                    code=request.code,
+                    now=now,
+                    at=request.at,
+                    location_id=request.location_id,
+                    client_scan_id=request.client_scan_id,
+                    token_touch=hit.needs_touch(now),
+                )
+            except desk.NotForTheDesk:
+                session.rollback()
+                return None
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+        result = ScanResult(
+            outcome=done.outcome,
+            visit_id=done.visit_id,
+            person=PersonBrief(
+                id=done.person_id, full_name=done.full_name, birth_year=done.birth_year
+            ),
+        )
+        return result.model_dump_json().encode()
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            if text[:7].lower() == "bearer ":
+                return text[7:].strip()
+            return None
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _respond(send: Send, status: int, body: bytes) -> None:
+    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
