@@ -149,8 +149,9 @@ def test_counts_and_common_sources(client: TestClient, db: Session, scope: tuple
     assert row is not None
     cells = re.findall(r"<td>(\d+)</td>", row.group(0))
     # Two new F0, one of them (Người Gặp) already on an F1 list; two F1 listed and notified;
-    # one still in quarantine (the other became a case); no follow-up day has passed yet.
-    assert cells == ["2", "1", "2", "2", "1", "0"]
+    # one still in quarantine (the other became a case); no follow-up day has passed yet;
+    # nobody recovered or died.
+    assert cells == ["2", "1", "2", "2", "1", "0", "0", "0"]
     sources = client.get("/tracing/common-sources").text
     # Ca Hai is Ca Một's F1, so the bus station links nothing new; the market links Ca Một to
     # Người Gặp, who were already linked too: nothing to show.

@@ -26,7 +26,8 @@ from phongdich.models import (
     User,
     Venue,
 )
-from phongdich.tracing.contacts import compute_f2, contact_becomes_case, decide, record_follow_up
+from phongdich.tracing.contacts import compute_f2, contact_becomes_case, decide
+from phongdich.tracing.follow_ups import record_follow_up
 from phongdich.tracing.service import candidates_of, compute_candidates, register_case
 from phongdich.tracing.timeline import approve_timeline, timeline_of
 from phongdich.tracing.warnings import alert_venues, notices_for, owner_alerts, tick_alert
@@ -185,7 +186,8 @@ def test_confirmed_contacts_get_quarantine_follow_up_and_a_notice(
     assert err.value.code == "candidate.already_decided"
     follow = db.scalars(select(FollowUp).where(FollowUp.contact_id == lau.id)).first()
     assert follow is not None
-    assert record_follow_up(db, world.actor, follow.id, done=True, now=T0).status == "done"
+    recorded = record_follow_up(db, world.actor, follow.id, reached=True, symptoms=False, now=T0)
+    assert recorded.status == "done"
 
 
 def test_f2_counts_only_between_the_f1_exposure_and_quarantine(db: Session, world: World) -> None:

@@ -66,10 +66,12 @@ def _demo_venue_team(session: Session, *, now: datetime) -> int:
     if session.scalar(select(User).where(User.phone == _e164(DEMO_VENUE_TEAM[0].phone))):
         return 0
     commune = get_area(session, SCHEME_2021, "commune", "01267")
+    # The commune's most recently scanned venue: the check-in streams use the busiest venues,
+    # so cases pass through it and the owner's alert inbox has something to show.
     venue = session.scalars(
         select(Venue)
         .where(Venue.area_id == commune.id, Venue.status == "active")
-        .order_by(Venue.id)
+        .order_by(Venue.last_scan_at.desc().nulls_last(), Venue.id)
     ).first()
     if venue is None:
         return 0

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -47,6 +48,8 @@ class Case(Base):
     isolated_on: Mapped[date | None] = mapped_column(Date)
     classification: Mapped[str] = mapped_column(String(20))  # community / in_quarantine / imported
     status: Mapped[str] = mapped_column(String(12), default="active")  # active / recovered / died
+    # The day of the outcome (recovered or died); None while the case is active.
+    outcome_on: Mapped[date | None] = mapped_column(Date)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     rules_version: Mapped[str] = mapped_column(String(40))
@@ -119,7 +122,12 @@ class ExposureCandidate(Base):
 
 
 class FollowUp(Base):
-    """One day of a contact's follow-up by the commune health station: due, done or missed."""
+    """One day of a contact's follow-up by the commune health station: due, done (the person
+    was reached) or missed (not reached, or nobody recorded the day before it ended).
+
+    `recorded_at`/`done_by_id` say when and by whom the station last recorded the day (a day
+    the daily job marked missed has neither); `done_at` is set only when the person was reached.
+    """
 
     __tablename__ = "follow_ups"
     __table_args__ = (
@@ -135,6 +143,9 @@ class FollowUp(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(300))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    symptoms: Mapped[bool | None] = mapped_column(Boolean)  # None: not asked (not reached)
+    temperature: Mapped[float | None] = mapped_column(Float)  # °C, when measured
 
 
 class VenueAlert(Base):

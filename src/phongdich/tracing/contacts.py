@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
-from phongdich.auth.policy import require
 from phongdich.core.clock import local_day
 from phongdich.core.errors import AppError, NotFound
 from phongdich.messaging.sms import SmsSender
-from phongdich.models import Area, Case, Contact, ExposureCandidate, FollowUp, Person
-from phongdich.tracing.queries import case_target, load_case
+from phongdich.models import Case, Contact, ExposureCandidate, FollowUp, Person
+from phongdich.tracing.queries import load_case
 from phongdich.tracing.rules import (
     F2_MONITORING_VERSION,
     QuarantineRule,
@@ -122,7 +121,9 @@ def confirm_contact(
         quarantine_end=end,
         quarantine_place=place,
         quarantine_rule_version=version,
-        station_area_id=person.area_id,
+        # The commune health station of their address follows them up; without a known
+        # address, the commune managing the case does.
+        station_area_id=person.area_id or case_obj.area_id,
         status="quarantined",
         confirmed_at=now,
         confirmed_by_id=actor.principal.user_id if actor.principal else None,
@@ -300,35 +301,3 @@ def contacts_of(session: Session, case_obj: Case) -> list[Contact]:
             .order_by(Contact.generation, Contact.id)
         )
     )
-
-
-def record_follow_up(
-    session: Session, actor: Actor, follow_up_id: int, *, done: bool, now: datetime, note: str = ""
-) -> FollowUp:
-    """The health station marks a day's follow-up done (or missed), in its own commune."""
-    row = session.get(FollowUp, follow_up_id)
-    if row is None:
-        raise NotFound("follow_up.not_found", "Không tìm thấy lịch theo dõi.")
-    contact = session.get(Contact, row.contact_id)
-    assert contact is not None
-    area = session.get(Area, row.station_area_id) if row.station_area_id else None
-    if area is not None:
-        require(actor.principal, "case.manage", case_target(area, Case(id=contact.case_id)))
-    else:
-        load_case(session, actor.principal, contact.case_id, "case.manage")
-    row.status = "done" if done else "missed"
-    row.done_at = now if done else None
-    row.done_by_id = actor.principal.user_id if actor.principal else None
-    row.note = note.strip()[:300] or None
-    record(
-        session,
-        actor,
-        "follow_up.record",
-        now=now,
-        object_type="follow_up",
-        object_id=row.id,
-        area_id=row.station_area_id,
-        details={"status": row.status, "contact_id": contact.id},
-    )
-    session.flush()
-    return row

@@ -110,6 +110,8 @@ class AreaCounts:
     f1_reached: int = 0  # notified, or followed up at least once
     in_quarantine: int = 0
     follow_ups_missed: int = 0
+    recovered: int = 0  # cases recovered in the period
+    died: int = 0  # cases who died in the period
 
 
 @dataclass
@@ -147,8 +149,8 @@ def area_counts(
     today: date,
 ) -> CountsReport:
     """New F0, how many of them were already on an F1 list, F1 listed and reached, in
-    quarantine, and follow-ups missed, for each child area of `within` (which the principal
-    must be allowed to read)."""
+    quarantine, follow-ups missed, and cases recovered or dead, for each child area of `within`
+    (which the principal must be allowed to read)."""
     require_somewhere(principal, "case.read")
     refs = areas_for(principal, "case.read")
     me = area_ref(within)
@@ -216,16 +218,35 @@ def area_counts(
         )
         .group_by(Contact.station_area_id),
     )
+    # A day counts as missed once the station recorded that the person was not reached, or
+    # once it ended with nothing recorded; days from the day a contact was confirmed a case on
+    # are not follow-ups any more.
+    became = aliased(Case)
     missed = _grouped(
         session,
         select(FollowUp.station_area_id, func.count())
+        .join(Contact, Contact.id == FollowUp.contact_id)
+        .outerjoin(became, became.id == Contact.became_case_id)
         .where(
             FollowUp.station_area_id.in_(ids),
-            FollowUp.day.between(date_from, min(date_to, today - timedelta(days=1))),
-            or_(FollowUp.status == "missed", FollowUp.status == "due"),
+            or_(
+                and_(FollowUp.status == "missed", FollowUp.day.between(date_from, date_to)),
+                and_(
+                    FollowUp.status == "due",
+                    FollowUp.day.between(date_from, min(date_to, today - timedelta(days=1))),
+                ),
+            ),
+            or_(became.id.is_(None), FollowUp.day < became.confirmed_on),
         )
         .group_by(FollowUp.station_area_id),
     )
+    outcomes = session.execute(
+        select(Case.area_id, Case.status, func.count())
+        .where(Case.area_id.in_(ids), Case.outcome_on.between(date_from, date_to))
+        .group_by(Case.area_id, Case.status)
+    ).all()
+    recovered = {int(a): int(n) for a, status, n in outcomes if status == "recovered"}
+    died = {int(a): int(n) for a, status, n in outcomes if status == "died"}
     names = area_names(session, child_rows)
     rows = {a.id: AreaCounts(a.id, names.get(a.id, a.name)) for a in child_rows}
     for source, attr in (
@@ -235,6 +256,8 @@ def area_counts(
         (reached, "f1_reached"),
         (quarantined, "in_quarantine"),
         (missed, "follow_ups_missed"),
+        (recovered, "recovered"),
+        (died, "died"),
     ):
         for commune_id, n in source.items():
             child = child_of.get(commune_id)
@@ -249,6 +272,8 @@ def area_counts(
             "f1_reached",
             "in_quarantine",
             "follow_ups_missed",
+            "recovered",
+            "died",
         ):
             setattr(total, attr, getattr(total, attr) + getattr(r, attr))
     return CountsReport(within, date_from, date_to, list(rows.values()), total)

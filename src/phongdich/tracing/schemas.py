@@ -30,7 +30,8 @@ class CaseRead(BaseModel):
     onset_on: date | None
     isolated_on: date | None
     classification: str
-    status: str
+    status: str  # active / recovered / died
+    outcome_on: date | None
     window_start: datetime
     window_end: datetime
     rules_version: str
@@ -114,3 +115,50 @@ class ExportRequest(BaseModel):
 class JobQueued(BaseModel):
     job_id: int
     status_url: str
+
+
+class OutcomeRequest(BaseModel):
+    """Recovered or died on a day; `correction` (with a reason) changes an outcome already set,
+    and only a correction may withdraw it (`"active"`)."""
+
+    outcome: Literal["recovered", "died", "active"]
+    on: date | None = None
+    correction: bool = False
+    reason: str = Field(default="", max_length=300)
+
+
+class FollowUpRecord(BaseModel):
+    """One day's follow-up: reached or not; if reached, symptoms yes/no and the temperature."""
+
+    reached: bool
+    symptoms: bool | None = None
+    temperature: float | None = Field(default=None, description="°C, 34 to 43")
+    note: str = Field(default="", max_length=300)
+
+
+class FollowUpRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    contact_id: int
+    station_area_id: int | None
+    day: date
+    status: str  # due / done / missed
+    symptoms: bool | None
+    temperature: float | None
+    note: str | None
+    recorded_at: datetime | None
+
+
+class DueFollowUp(BaseModel):
+    """A person on the station's list for the day, with the earlier days they were missed."""
+
+    follow_up: FollowUpRead
+    person_id: int
+    full_name: str
+    phone: str | None
+    generation: int
+    quarantine_end: date
+    quarantine_place: str
+    station: str
+    missed_days: list[date]

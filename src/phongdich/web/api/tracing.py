@@ -1,13 +1,16 @@
-"""Tracing over the API: cases, candidates and decisions, contacts, F2, alerts, the mốc dịch tễ,
-and the F1-list export job. Only health officers of the case's area see any of it."""
+"""Tracing over the API: cases and their outcomes, candidates and decisions, contacts, F2, the
+stations' daily follow-up, alerts, the mốc dịch tễ, and the F1-list export job. Only health
+officers of the case's area (or, for follow-up, of the station's) see any of it."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from phongdich.auth.policy import require_somewhere
+from phongdich.core.clock import local_day
 from phongdich.messaging.sms import SmsSender
 from phongdich.people.service import get_person
 from phongdich.tracing.contacts import (
@@ -17,6 +20,8 @@ from phongdich.tracing.contacts import (
     decide,
     load_contact,
 )
+from phongdich.tracing.follow_ups import due_follow_ups, record_follow_up
+from phongdich.tracing.outcomes import set_outcome
 from phongdich.tracing.queries import load_case, visible_cases
 from phongdich.tracing.schemas import (
     AlertRead,
@@ -26,14 +31,19 @@ from phongdich.tracing.schemas import (
     CaseRead,
     ContactRead,
     DecisionRequest,
+    DueFollowUp,
     ExportRequest,
+    FollowUpRead,
+    FollowUpRecord,
     JobQueued,
+    OutcomeRequest,
     TimelineRead,
 )
 from phongdich.tracing.service import candidates_of, compute_candidates, register_case
 from phongdich.tracing.tasks import queue_f1_export
 from phongdich.tracing.timeline import approve_timeline, timeline_of
 from phongdich.tracing.warnings import alert_venues
+from phongdich.venues.queries import area_names
 from phongdich.web.api.common import api_write
 from phongdich.web.context import Ctx, CtxDep
 
@@ -74,6 +84,25 @@ def list_cases(ctx: CtxDep) -> list[CaseRead]:
 @router.get("/cases/{case_id}", summary="Một ca bệnh")
 def read_case(case_id: int, ctx: CtxDep) -> CaseRead:
     case, _area = load_case(ctx.db, ctx.require_principal(), case_id)
+    return CaseRead.model_validate(case)
+
+
+@router.post(
+    "/cases/{case_id}/outcome", summary="Ghi nhận khỏi bệnh hoặc tử vong (hoặc đính chính)"
+)
+def outcome(case_id: int, body: OutcomeRequest, ctx: CtxDep, request: Request) -> CaseRead:
+    api_write(ctx, request)
+    case, _area = load_case(ctx.db, ctx.require_principal(), case_id, "case.manage")
+    set_outcome(
+        ctx.db,
+        ctx.actor,
+        case,
+        body.outcome,
+        on=body.on,
+        now=ctx.now,
+        correction=body.correction,
+        reason=body.reason,
+    )
     return CaseRead.model_validate(case)
 
 
@@ -140,6 +169,46 @@ def becomes_case(contact_id: int, body: BecomeCase, ctx: CtxDep, request: Reques
         now=ctx.now,
     )
     return CaseRead.model_validate(new)
+
+
+@router.get("/follow-ups", summary="Lịch theo dõi F1, F2 trong ngày của trạm y tế")
+def follow_ups(ctx: CtxDep, day: Annotated[date | None, Query()] = None) -> list[DueFollowUp]:
+    views = due_follow_ups(ctx.db, ctx.require_principal(), day=day or local_day(ctx.now))
+    names = area_names(ctx.db, list({v.station.id: v.station for v in views}.values()))
+    return [
+        DueFollowUp(
+            follow_up=FollowUpRead.model_validate(v.follow_up),
+            person_id=v.person.id,
+            full_name=v.person.full_name,
+            phone=v.person.phone,
+            generation=v.contact.generation,
+            quarantine_end=v.contact.quarantine_end,
+            quarantine_place=v.contact.quarantine_place,
+            station=names.get(v.station.id, v.station.name),
+            missed_days=v.missed_days,
+        )
+        for v in views
+    ]
+
+
+@router.post(
+    "/follow-ups/{follow_up_id}",
+    summary="Ghi nhận một ngày theo dõi (ghi lại cùng ngày thì cập nhật bản ghi của ngày đó)",
+)
+def record(follow_up_id: int, body: FollowUpRecord, ctx: CtxDep, request: Request) -> FollowUpRead:
+    api_write(ctx, request)
+    ctx.require_principal()
+    row = record_follow_up(
+        ctx.db,
+        ctx.actor,
+        follow_up_id,
+        reached=body.reached,
+        symptoms=body.symptoms,
+        temperature=body.temperature,
+        note=body.note,
+        now=ctx.now,
+    )
+    return FollowUpRead.model_validate(row)
 
 
 @router.post("/cases/{case_id}/alerts", summary="Cảnh báo chủ các địa điểm ca bệnh đã đến")

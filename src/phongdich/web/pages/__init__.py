@@ -15,6 +15,7 @@ from phongdich.web.pages import (
     posters,
     reports,
     tracing,
+    tracing_follow_ups,
     tracing_inbox,
     venue_qr,
     venues,
@@ -34,6 +35,7 @@ for module in (
     people,
     checkins,
     tracing,
+    tracing_follow_ups,
     tracing_inbox,
 ):
     router.include_router(module.router)

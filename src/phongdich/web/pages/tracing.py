@@ -1,5 +1,6 @@
 """Tracing pages for health officers: cases, the case page (timeline, venues, candidates with
-their explanations, contacts, the chain-of-transmission picture), counts and common sources."""
+their explanations, contacts, the chain-of-transmission picture, the outcome), counts and
+common sources. The station's daily follow-up page is `tracing_follow_ups`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 
-from phongdich.auth.policy import areas_for, require_somewhere
+from phongdich.auth.policy import Principal, areas_for, require_somewhere
 from phongdich.core.clock import local_day
 from phongdich.core.errors import AppError
 from phongdich.core.i18n import N_
@@ -26,7 +27,8 @@ from phongdich.tracing.contacts import (
 )
 from phongdich.tracing.graph import chain_graph, render_svg
 from phongdich.tracing.insights import area_counts, find_common_sources
-from phongdich.tracing.queries import load_case, visible_cases
+from phongdich.tracing.outcomes import set_outcome
+from phongdich.tracing.queries import in_areas, load_case, visible_cases
 from phongdich.tracing.service import (
     candidates_of,
     compute_candidates,
@@ -70,6 +72,9 @@ STATUS_LABELS = {
     "released": N_("Hết cách ly"),
     "draft": N_("Bản nháp"),
     "published": N_("Đã công bố"),
+    "active": N_("Đang điều trị"),
+    "recovered": N_("Khỏi bệnh"),
+    "died": N_("Tử vong"),
 }
 env.globals["category_label"] = lambda c: CATEGORY_LABELS.get(c, c)
 env.globals["classification_label"] = lambda c: CLASSIFICATION_LABELS.get(c, c)
@@ -79,7 +84,7 @@ env.globals["checklist_label"] = lambda k: CHECKLIST.get(k, k)
 env.filters["iso_dt"] = lambda s: datetime.fromisoformat(s) if isinstance(s, str) else s
 
 
-def _day(value: str, *, required: bool = False) -> date | None:
+def parse_day(value: str, *, required: bool = False) -> date | None:
     value = value.strip()
     if not value:
         if required:
@@ -100,10 +105,22 @@ def cases_page(ctx: CtxDep, q: Annotated[str, Query(max_length=60)] = "") -> HTM
     cases = visible_cases(ctx.db, principal)
     people = people_by_id(ctx.db, [c.person_id for c in cases])
     found = search_people(ctx.db, principal, q) if q.strip() else []
+    # Someone without a commune address is registered in a commune the officer chooses.
+    communes = _communes(ctx, principal) if any(p.area_id is None for p in found) else {}
     return render(
         ctx, "tracing/cases.html", cases=cases, people=people, q=q, found=found,
-        today=local_day(ctx.now),
+        today=local_day(ctx.now), communes=communes,
     )  # fmt: skip
+
+
+def _communes(ctx: Ctx, principal: Principal) -> dict[int, str]:
+    """The communes where the officer may register a case, by full name."""
+    refs = areas_for(principal, "case.manage")
+    query = select(Area).where(Area.level == "commune")
+    if refs is not None:
+        query = query.where(in_areas(refs))
+    rows = list(ctx.db.scalars(query.order_by(Area.scheme, Area.path).limit(1000)))
+    return area_names(ctx.db, rows)
 
 
 @router.post("/tracing/cases")
@@ -115,6 +132,7 @@ def register_case_form(
     onset_on: DateForm = "",
     isolated_on: DateForm = "",
     classification: Annotated[str, Form(max_length=20)] = "community",
+    area_id: Annotated[int | None, Form()] = None,
     csrf_token: CsrfForm = "",
 ) -> Response:
     ctx.require_principal()
@@ -123,11 +141,12 @@ def register_case_form(
         ctx.db,
         ctx.actor,
         person=get_person(ctx.db, person_id),
-        confirmed_on=_day(confirmed_on, required=True) or local_day(ctx.now),
-        sample_on=_day(sample_on),
-        onset_on=_day(onset_on),
-        isolated_on=_day(isolated_on),
+        confirmed_on=parse_day(confirmed_on, required=True) or local_day(ctx.now),
+        sample_on=parse_day(sample_on),
+        onset_on=parse_day(onset_on),
+        isolated_on=parse_day(isolated_on),
         classification=classification,
+        area=ctx.db.get(Area, area_id) if area_id is not None else None,
         now=ctx.now,
     )
     return RedirectResponse(f"/tracing/cases/{case.id}", status_code=303)
@@ -180,6 +199,7 @@ def case_page(
         graph=Markup(graph),  # noqa: S704  built from escaped text by tracing.graph
         done=done,
         me=ctx.principal.user_id if ctx.principal else None,
+        today=local_day(ctx.now),
     )
 
 
@@ -219,6 +239,23 @@ def decide_form(
     return _back(case_id, decision)
 
 
+@router.post("/tracing/cases/{case_id}/outcome")
+def outcome_form(
+    case_id: int,
+    ctx: CtxDep,
+    outcome: Annotated[str, Form(pattern="^(recovered|died|active)$")],
+    on: DateForm = "",
+    correction: Annotated[bool, Form()] = False,
+    reason: Annotated[str, Form(max_length=300)] = "",
+    csrf_token: CsrfForm = "",
+) -> Response:
+    check_csrf(ctx, csrf_token)
+    case, _area = load_case(ctx.db, ctx.require_principal(), case_id, "case.manage")
+    set_outcome(ctx.db, ctx.actor, case, outcome, on=parse_day(on), now=ctx.now,
+                correction=correction, reason=reason)  # fmt: skip
+    return _back(case_id, "outcome")
+
+
 @router.post("/tracing/contacts/{contact_id}/f2")
 def f2_form(contact_id: int, ctx: CtxDep, csrf_token: CsrfForm = "") -> Response:
     check_csrf(ctx, csrf_token)
@@ -235,7 +272,7 @@ def becomes_case_form(
     contact, _case = load_contact(ctx.db, ctx.actor, contact_id, "case.manage")
     new = contact_becomes_case(
         ctx.db, ctx.actor, contact, now=ctx.now,
-        confirmed_on=_day(confirmed_on) or local_day(ctx.now),
+        confirmed_on=parse_day(confirmed_on) or local_day(ctx.now),
     )  # fmt: skip
     return RedirectResponse(f"/tracing/cases/{new.id}", status_code=303)
 
@@ -303,8 +340,8 @@ def counts_page(
         raise AppError("area.unknown", "Không tìm thấy địa bàn.")
     report = area_counts(
         ctx.db, principal, within,
-        date_from=_day(date_from) or today - timedelta(days=13),
-        date_to=_day(date_to) or today, today=today,
+        date_from=parse_day(date_from) or today - timedelta(days=13),
+        date_to=parse_day(date_to) or today, today=today,
     )  # fmt: skip
     return render(ctx, "tracing/counts.html", report=report)
 
