@@ -70,6 +70,16 @@ class Raw:
         self.cursor.execute(sql, params)
         return list(self.cursor.fetchall()) if self.cursor.description else []
 
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows (psycopg sends them as a pipeline)."""
+        if rows:
+            self.cursor.executemany(sql if self.sqlite else _pg_sql(sql), rows)
+
+    @staticmethod
+    def marks(n: int) -> str:
+        """`?, ?, …` for an IN list of n values."""
+        return ", ".join("?" * n)
+
     def time_in(self, moment: datetime | None) -> Any:
         if moment is None or not self.sqlite:
             return moment

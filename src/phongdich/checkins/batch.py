@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
@@ -36,14 +36,14 @@ from phongdich.checkins.service import (
     place_scan,
 )
 from phongdich.core.errors import AppError
-from phongdich.models import Area, Person, Venue, VenueLocation, Visit
+from phongdich.db import Raw
+from phongdich.models import Area, Venue, VenueLocation
 from phongdich.people.personal_qr import KEYS, REVOKED_MESSAGE, token_from_text
 from phongdich.venues.activity import Scan, record_scans
 from phongdich.venues.queries import OPERATING, venue_target
 
 MAX_BATCH = 2000  # ~600 kB of JSON: under the server's 1 MB body limit
 _CHUNK = 500
-_VISITS = Visit.__table__  # Core insert: no ORM bookkeeping for thousands of rows
 
 
 @dataclass(frozen=True)
@@ -158,15 +158,14 @@ def record_batch(
 def _drop_known(
     session: Session, token_id: int, rows: list[_Row], result: BatchResult
 ) -> list[_Row]:
+    raw = Raw(session.connection())
     known: set[str] = set()
     for chunk in _chunks([r.scan.client_scan_id for r in rows]):
-        known.update(
-            session.scalars(
-                select(Visit.client_scan_id).where(
-                    Visit.device_token_id == token_id, Visit.client_scan_id.in_(chunk)
-                )
-            )
+        sql = (
+            "SELECT client_scan_id FROM visits WHERE device_token_id = ? "  # noqa: S608  (marks)
+            f"AND client_scan_id IN ({raw.marks(len(chunk))})"
         )
+        known.update(cid for (cid,) in raw.run(sql, token_id, *chunk))
     result.duplicates += sum(1 for r in rows if r.scan.client_scan_id in known)
     return [r for r in rows if r.scan.client_scan_id not in known]
 
@@ -217,15 +216,14 @@ def _check_venues(
 
 
 def _check_people(session: Session, rows: list[_Row], bad: Any) -> list[_Row]:
-    serials: dict[int, tuple[int | None, int | None]] = {}
+    raw = Raw(session.connection())
+    serials: dict[int, int | None] = {}
     for chunk in _chunks(sorted({r.person_id for r in rows})):
-        for pid, serial, merged in session.execute(
-            select(Person.id, Person.qr_serial, Person.merged_into_id).where(Person.id.in_(chunk))
-        ):
-            serials[pid] = (serial, merged)
+        sql = f"SELECT id, qr_serial FROM people WHERE id IN ({raw.marks(len(chunk))})"  # noqa: S608
+        serials.update((pid, serial) for pid, serial in raw.run(sql, *chunk))
     kept = []
     for r in rows:
-        serial, _merged = serials.get(r.person_id, (None, None))
+        serial = serials.get(r.person_id)  # a merged record's serial is None
         if serial is None or serial != r.serial:
             bad(r.index, r.scan, AppError("qr.person_revoked", REVOKED_MESSAGE))
         else:
@@ -243,18 +241,11 @@ def _store(
     *,
     now: datetime,
 ) -> None:
-    person_ids = sorted({r.person_id for r in rows})
-    since = min(r.at for r in rows) - LOOKBACK
-    timelines: dict[int, list[Any]] = defaultdict(list)  # stored Visits, then VisitRows
-    for chunk in _chunks(person_ids):
-        for v in session.scalars(
-            select(Visit)
-            .where(Visit.person_id.in_(chunk), Visit.checked_in_at >= since)
-            .order_by(Visit.checked_in_at, Visit.id)
-        ):
-            timelines[v.person_id].append(v)
+    raw = Raw(session.connection())
+    timelines = _timelines(raw, sorted({r.person_id for r in rows}), min(r.at for r in rows))
     user_id = actor.principal.user_id if actor.principal else None
-    created: list[tuple[_Row, Any]] = []
+    before = {id(v): v.ending() for visits in timelines.values() for v in visits}
+    created: list[tuple[_Row, VisitRow]] = []
     for r in sorted(rows, key=lambda r: (r.at, r.index)):
         venue = venues[r.scan.venue_id]
         visit, is_new = place_scan(
@@ -263,32 +254,42 @@ def _store(
             location_id=r.scan.location_id,
             at=r.at,
             stay_minutes=STAYS.minutes(session, venue.type_id),
-            new=VisitRow,  # a plain row: thousands of ORM objects would cost more than the SQL
+            new=VisitRow,
         )
         if is_new:
             created.append((r, visit))
         else:
             result.extended += 1
-    session.flush()  # changes to visits already stored
+    # Visits already stored that the new scans extended or closed.
+    raw.many(
+        "UPDATE visits SET last_seen_at = ?, checked_out_at = ?, end_rule = ? WHERE id = ?",
+        [
+            (raw.time_in(v.last_seen_at), raw.time_in(v.checked_out_at), v.end_rule, v.id)
+            for visits in timelines.values()
+            for v in visits
+            if v.id is not None and before[id(v)] != v.ending()
+        ],
+    )
     if created:
         _insert_visits(
             session,
+            raw,
             [
-                {
-                    "person_id": r.person_id,
-                    "venue_id": v.venue_id,
-                    "location_id": v.location_id,
-                    "source": DEVICE_BATCH,
-                    "checked_in_at": v.checked_in_at,
-                    "last_seen_at": v.last_seen_at,
-                    "checked_out_at": v.checked_out_at,
-                    "end_rule": v.end_rule,
-                    "default_stay_minutes": v.default_stay_minutes,
-                    "recorded_by_id": user_id,
-                    "device_token_id": token_id,
-                    "client_scan_id": r.scan.client_scan_id,
-                    "received_at": now,
-                }
+                (
+                    r.person_id,
+                    v.venue_id,
+                    v.location_id,
+                    DEVICE_BATCH,
+                    raw.time_in(v.checked_in_at),
+                    raw.time_in(v.last_seen_at),
+                    raw.time_in(v.checked_out_at),
+                    v.end_rule,
+                    v.default_stay_minutes,
+                    user_id,
+                    token_id,
+                    r.scan.client_scan_id,
+                    raw.time_in(now),
+                )
                 for r, v in created
             ],
         )
@@ -298,16 +299,63 @@ def _store(
     result.stored = len(created)
 
 
-def _insert_visits(session: Session, rows: list[dict[str, Any]]) -> None:
+_TIMELINE_COLUMNS = (
+    "person_id, id, venue_id, location_id, checked_in_at, last_seen_at, checked_out_at, "
+    "end_rule, default_stay_minutes"
+)
+
+
+def _timelines(raw: Raw, person_ids: list[int], earliest: datetime) -> dict[int, list[VisitRow]]:
+    """The people's visits from a day before the batch's first scan, as plain rows."""
+    timelines: dict[int, list[VisitRow]] = defaultdict(list)
+    since = raw.time_in(earliest - LOOKBACK)
+    for chunk in _chunks(person_ids):
+        sql = (
+            f"SELECT {_TIMELINE_COLUMNS} FROM visits WHERE person_id IN "  # noqa: S608  (marks)
+            f"({raw.marks(len(chunk))}) AND checked_in_at >= ? ORDER BY checked_in_at, id"
+        )
+        for pid, vid, venue_id, loc_id, cin, seen, out, rule, stay in raw.run(sql, *chunk, since):
+            timelines[pid].append(
+                VisitRow(
+                    id=vid,
+                    venue_id=venue_id,
+                    location_id=loc_id,
+                    checked_in_at=raw.moment(cin),
+                    last_seen_at=raw.moment(seen),
+                    checked_out_at=raw.time_out(out),
+                    end_rule=rule,
+                    default_stay_minutes=stay,
+                )
+            )
+    return timelines
+
+
+_INSERT_COLUMNS = (
+    "person_id",
+    "venue_id",
+    "location_id",
+    "source",
+    "checked_in_at",
+    "last_seen_at",
+    "checked_out_at",
+    "end_rule",
+    "default_stay_minutes",
+    "recorded_by_id",
+    "device_token_id",
+    "client_scan_id",
+    "received_at",
+)
+
+
+def _insert_visits(session: Session, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
     """New visits in one go: COPY on PostgreSQL (psycopg's executemany sends a statement per
     row), one executemany on SQLite. Both inside the session's transaction."""
-    conn = session.connection()
-    driver: Any = conn.connection.driver_connection
-    if conn.dialect.name != "postgresql" or not hasattr(driver, "cursor"):
-        session.execute(insert(_VISITS), rows)  # type: ignore[arg-type]
+    columns = ", ".join(_INSERT_COLUMNS)
+    if raw.sqlite:
+        marks = raw.marks(len(_INSERT_COLUMNS))
+        raw.many(f"INSERT INTO visits ({columns}) VALUES ({marks})", rows)  # noqa: S608
         return
-    columns = list(rows[0])
-    sql = f"COPY {Visit.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names only
-    with driver.cursor() as cur, cur.copy(sql) as copy:
+    driver: Any = session.connection().connection.driver_connection
+    with driver.cursor() as cur, cur.copy(f"COPY visits ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row(row)
