@@ -17,7 +17,7 @@ from phongdich.audit.service import Actor
 from phongdich.core.clock import FixedClock
 from phongdich.core.errors import AppError, Forbidden
 from phongdich.models import Area, AuditEntry, Contact, FollowUp, Person, User
-from phongdich.tracing.contacts import decide
+from phongdich.tracing.contacts import contact_becomes_case, decide
 from phongdich.tracing.follow_ups import due_follow_ups, record_follow_up
 from phongdich.tracing.insights import area_counts
 from phongdich.tracing.service import candidates_of, compute_candidates, register_case
@@ -163,6 +163,22 @@ def test_missed_days_are_listed_first_and_the_counts_move_with_each_record(
     assert missed() == 1
     record_follow_up(db, station.actor, third.id, reached=True, symptoms=False, now=now)
     assert missed() == 0
+
+
+def test_a_contact_who_becomes_a_case_stops_being_followed_up_not_missed(
+    db: Session, station: Station
+) -> None:
+    contact_becomes_case(
+        db, station.actor, station.contact, confirmed_on=date(2021, 11, 16), now=T0 + DAY
+    )
+    out = mark_missed_follow_ups(db, T0 + 5 * DAY)
+    rows = db.scalars(
+        select(FollowUp).where(FollowUp.contact_id == station.contact.id).order_by(FollowUp.day)
+    ).all()
+    # The 15th went by unrecorded while they were a contact; from the 16th they are a case.
+    assert rows[0].day == date(2021, 11, 15) and rows[0].status == "missed"
+    assert len(rows) > 2 and {r.status for r in rows[1:]} == {"stopped"}
+    assert (out["missed"], out["stopped"]) == (1, len(rows) - 1)
 
 
 def _commune(db: Session, station: Station) -> Area:

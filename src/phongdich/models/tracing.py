@@ -139,7 +139,7 @@ class FollowUp(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     station_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     day: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(8), default="due")  # due / done / missed
+    status: Mapped[str] = mapped_column(String(8), default="due")  # due / done / missed / stopped
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(300))

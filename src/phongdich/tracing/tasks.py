@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor
@@ -68,7 +68,18 @@ def run_f1_export(
 
 
 def mark_missed_follow_ups(session: Session, now: datetime) -> dict[str, Any]:
-    """Follow-ups of days already over that nobody recorded become missed."""
+    """Follow-ups of days already over that nobody recorded become missed; those of contacts
+    who have since become cases stop (they are followed as cases now, not missed as contacts)."""
+    from_their_case = (
+        select(Contact.id)
+        .join(Case, Case.id == Contact.became_case_id)
+        .where(Contact.id == FollowUp.contact_id, FollowUp.day >= Case.confirmed_on)
+    )
+    stopped = session.execute(
+        update(FollowUp)
+        .where(FollowUp.status == "due", exists(from_their_case))
+        .values(status="stopped")
+    )
     result = session.execute(
         update(FollowUp)
         .where(FollowUp.status == "due", FollowUp.day < local_day(now))
@@ -81,6 +92,7 @@ def mark_missed_follow_ups(session: Session, now: datetime) -> dict[str, Any]:
     )
     return {
         "missed": result.rowcount,  # type: ignore[attr-defined]
+        "stopped": stopped.rowcount,  # type: ignore[attr-defined]
         "released": released.rowcount,  # type: ignore[attr-defined]
         "cases": session.scalar(select(func.count()).select_from(Case)) or 0,
     }
