@@ -127,13 +127,15 @@ def test_a_health_officer_of_another_district_gets_403(client: TestClient, db: S
 def test_counts_and_common_sources(client: TestClient, db: Session, scope: tuple[str, str]) -> None:
     from datetime import date
 
+    from phongdich.messaging.sms import OutboxSender
     from phongdich.tracing.contacts import decide
     from phongdich.tracing.service import candidates_of, compute_candidates, register_case
     from tests.tracing.factories import visit
 
     me, actor = officer(db, scope)
     market, bus = venue(db, "Chợ Sông Hiến"), venue(db, "Bến xe Cao Bằng")
-    a, b, c = person(db, "Ca Một"), person(db, "Ca Hai"), person(db, "Người Gặp")
+    a, b = person(db, "Ca Một"), person(db, "Ca Hai", phone="+84912000888")
+    c = person(db, "Người Gặp")  # no phone and no account: a notice for them reaches no one
     visit(db, a, bus, at(12, 7), at(12, 8))
     visit(db, b, bus, at(12, 7, 30), at(12, 9))  # the same bus station, unlinked cases
     visit(db, a, market, at(13, 9), at(13, 10))
@@ -141,17 +143,17 @@ def test_counts_and_common_sources(client: TestClient, db: Session, scope: tuple
     case_a = register_case(db, actor, person=a, confirmed_on=date(2021, 11, 14), now=T0)
     compute_candidates(db, actor, case_a, now=T0)
     found = {x.person_id: x for x in candidates_of(db, case_a)}
-    decide(db, actor, [found[c.id].id, found[b.id].id], "confirmed", now=T0)
+    decide(db, actor, [found[c.id].id, found[b.id].id], "confirmed", now=T0, sms=OutboxSender())
     register_case(db, actor, person=c, confirmed_on=date(2021, 11, 15), now=T0 + timedelta(hours=1))
     sign_in(client, me)
     page = client.get("/tracing/counts").text
     row = re.search(r">Phường Sông Hiến, Thành phố Cao Bằng.*?</tr>", page, re.S)
     assert row is not None
     cells = re.findall(r"<td>(\d+)</td>", row.group(0))
-    # Two new F0, one of them (Người Gặp) already on an F1 list; two F1 listed and notified;
-    # one still in quarantine (the other became a case); no follow-up day has passed yet;
-    # nobody recovered or died.
-    assert cells == ["2", "1", "2", "2", "1", "0", "0", "0"]
+    # Two new F0, one of them (Người Gặp) already on an F1 list; two F1 listed, one reached
+    # (Ca Hai, by SMS); one still in quarantine (the other became a case); no follow-up day
+    # has passed yet; nobody recovered or died.
+    assert cells == ["2", "1", "2", "1", "1", "0", "0", "0"]
     sources = client.get("/tracing/common-sources").text
     # Ca Hai is Ca Một's F1, so the bus station links nothing new; the market links Ca Một to
     # Người Gặp, who were already linked too: nothing to show.

@@ -107,7 +107,7 @@ class AreaCounts:
     new_cases: int = 0
     already_listed: int = 0  # new cases who were on an F1 list before confirmation
     f1_listed: int = 0
-    f1_reached: int = 0  # notified, or followed up at least once
+    f1_reached: int = 0  # a notice reached an inbox or a phone, or followed up at least once
     in_quarantine: int = 0
     follow_ups_missed: int = 0
     recovered: int = 0  # cases recovered in the period
@@ -197,8 +197,13 @@ def area_counts(
         .where(in_period)
         .group_by(Contact.station_area_id),
     )
+    # Reached: a notice that went somewhere (an account's inbox or an SMS), or a follow-up
+    # that spoke to them. A notice for someone with neither phone nor account reached no one.
     reached_cond = or_(
-        exists().where(ExposureNotice.contact_id == Contact.id),
+        exists().where(
+            ExposureNotice.contact_id == Contact.id,
+            or_(ExposureNotice.user_id.is_not(None), ExposureNotice.sms_message_id.is_not(None)),
+        ),
         exists().where(FollowUp.contact_id == Contact.id, FollowUp.status == "done"),
     )
     reached = _grouped(
