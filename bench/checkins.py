@@ -387,7 +387,7 @@ def bench_platform(
                 scan_requests(venue_id, secret, seen, "h", now - timedelta(hours=3)),
                 seconds=max(1.0, seconds - 1),
             )
-            out.update(single_cold=cold, single_warm=warm)
+            out.update(single_cold=cold, single_warm=warm, single_stored=count_visits(engine))
             if p99:
                 n = min(len(single_tokens), 5000)
                 paced = run_load(
@@ -463,6 +463,10 @@ def main() -> None:
         "req/s",
         f"{cold.rate / bare.rate:.0%} of bare; target ≥ 3,000 and ≥ 50 % "
         f"({cold.errors} errors, p99 {cold.p99_ms:.0f} ms{_wrapped(cold)})",
+    )
+    print(
+        f"  {'visits stored by the warm-up, cold and warm runs':<58} {res['single_stored']:>12,} "
+        f"(acknowledged: {cold.requests + warm.requests:,} + the warm-up)"
     )
     line(
         "platform single scan over HTTP, warm codes",

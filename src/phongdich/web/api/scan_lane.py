@@ -16,10 +16,13 @@ PostgreSQL it runs in a worker thread, as the database answers over a socket.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from anyio import to_thread
 from pydantic import ValidationError
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -81,6 +84,8 @@ class ScanLane:
         for attempt in (1, 2):
             try:
                 return self._once(secret, request)
+            except desk.NotForTheDesk:
+                return None
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -88,30 +93,21 @@ class ScanLane:
 
     def _once(self, secret: str, request: ScanRequest) -> bytes | None:
         now = self.state.clock.now()
-        with self.state.session_factory() as session:
-            conn = session.connection()
+        with self._transaction() as conn:
             hit = read_token(conn, secret)
             if hit is None:
                 return None  # the general path refuses it in its own words
-            try:
-                done = desk.scan(
-                    conn,
-                    hit.principal,
-                    venue_id=request.venue_id,
-                    code=request.code,
-                    now=now,
-                    at=request.at,
-                    location_id=request.location_id,
-                    client_scan_id=request.client_scan_id,
-                    token_touch=hit.needs_touch(now),
-                )
-            except desk.NotForTheDesk:
-                session.rollback()
-                return None
-            except BaseException:
-                session.rollback()
-                raise
-            session.commit()
+            done = desk.scan(
+                conn,
+                hit.principal,
+                venue_id=request.venue_id,
+                code=request.code,
+                now=now,
+                at=request.at,
+                location_id=request.location_id,
+                client_scan_id=request.client_scan_id,
+                token_touch=hit.needs_touch(now),
+            )
         result = ScanResult(
             outcome=done.outcome,
             visit_id=done.visit_id,
@@ -120,6 +116,31 @@ class ScanLane:
             ),
         )
         return result.model_dump_json().encode()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction, committed at the end, rolled back on any exception
+        (`NotForTheDesk` included: the general path starts afresh).
+
+        A connection straight from the engine: an ORM session around it cost ~200 µs more
+        per scan here, for nothing the desk uses. A session factory bound to one connection
+        (the tests', to roll each test back) gets a session, so that commits stay savepoints.
+        """
+        factory = self.state.session_factory
+        bind = factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            # Begun explicitly: the desk runs on the driver's cursor, so SQLAlchemy would
+            # never begin (nor commit) a transaction of its own.
+            with bind.connect() as conn, conn.begin():
+                yield conn
+            return
+        with factory() as session:
+            try:
+                yield session.connection()
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
 
 
 def _bearer(scope: Scope) -> str | None:
