@@ -5,27 +5,37 @@ exported to Excel in ≤ 10 s.
     python bench/tracing.py                        # SQLite, 10 M check-ins
     python bench/tracing.py --checkins 1000000     # a quick try
     python bench/tracing.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/
+    python bench/tracing.py --keep                 # keep the database; it prints how to
+    python bench/tracing.py --reuse URL            # measure it again without building it
+    python bench/tracing.py --reuse URL --proposed-indexes   # with PROPOSED_INDEXES instead
 
-The platform figure is `tracing.service.find_for`: the case's visits (person index), everyone's
-visits at the same venues around each stay (one query of (venue_id, checked_in_at) index
-ranges), the derived ends of open visits (the next check-in, in the same query), the household,
-and the pure co-presence rules with explanations. The raw figure runs the same two bounded
-queries through the driver with no ORM, no derivation and no rules. Both run here, on the same
-data, and the run checks they read the same visits.
+The platform figure is `tracing.service.find_for`: the case's visits (person index); everyone
+else's visits that can overlap the case's exposure, as full rows with the derived ends of open
+visits (the next check-in, in the same query); the ids of everyone at those venues on those
+local days; the household; and the pure co-presence rules with their explanations (the visits
+behind a same-venue-same-day candidate are read only when stored). The raw figure sends the
+same four queries, the same SQL text with the same values, through the bare driver, with no
+ORM, no conversion and no rules; the run checks both read the same visits and ids.
+
+Both figures are medians of repeated runs on warm caches, as on a server that has been up a
+while. PostgreSQL is vacuumed after loading, as autovacuum would have done.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,32 +47,59 @@ from phongdich.audit.service import SYSTEM, Actor
 from phongdich.auth.roles import Role
 from phongdich.auth.service import create_user, principal_for
 from phongdich.core.clock import local_day
-from phongdich.models import Person
+from phongdich.db import make_engine
+from phongdich.models import Area, Case, Person, User
 from phongdich.tracing.export import build_f1_export
-from phongdich.tracing.queries import contact_ranges, ranges_sql
+from phongdich.tracing.queries import (
+    SqlStyle,
+    contact_reads,
+    household_sql,
+    overlap_sql,
+    own_sql,
+    same_day_sql,
+)
 from phongdich.tracing.rules import exposure_rules_on
-from phongdich.tracing.service import find_for, register_case
+from phongdich.tracing.service import Found, find_for, register_case
 
 CANDIDATES_BUDGET_S, RATIO_BUDGET, EXPORT_BUDGET_S = 0.010, 5.0, 10.0
 DAY = 86_400
+OFFICER = "yte.bench"
+# Proposed for issue #5, each in place of the index it extends (name, table, columns, replaced
+# index, its columns): with every column the reads use in the index, the same-day ids and the
+# check-out look-back are answered from the index alone; the household from two columns.
+PROPOSED_INDEXES = (
+    (
+        "ix_visits_venue_checked_in_out_person",
+        "visits",
+        "venue_id, checked_in_at, checked_out_at, person_id",
+        "ix_visits_venue_checked_in",
+        "venue_id, checked_in_at",
+    ),
+    ("ix_people_area_street", "people", "area_id, street_address", "ix_people_area_id", "area_id"),
+)
 VISIT_INDEXES = (
     ("ix_visits_venue_checked_in", "venue_id, checked_in_at"),
     ("ix_visits_person_checked_in", "person_id, checked_in_at"),
 )
 
 
-def _timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    fn()  # warm the caches, as a server that has been up a while would have them
-    times, result = [], None
+def _timed(fns: tuple[Callable[[], Any], ...], runs: int) -> list[tuple[float, Any]]:
+    """The median time of each function and its last result, run in turn (so that a change of
+    load on a shared machine weighs on each alike)."""
+    for fn in fns:
+        fn()  # warm the caches, as a server that has been up a while would have them
+    times: list[list[float]] = [[] for _ in fns]
+    results: list[Any] = [None] * len(fns)
     for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for i, fn in enumerate(fns):
+            started = time.perf_counter()
+            results[i] = fn()
+            times[i].append(time.perf_counter() - started)
+    return [(statistics.median(t), r) for t, r in zip(times, results, strict=True)]
 
 
-def insert_people(engine: Engine, n: int, now: datetime) -> tuple[int, int]:
-    """n people in one statement; returns (first id, last id)."""
+def insert_people(engine: Engine, n: int, now: datetime, communes: list[int]) -> tuple[int, int]:
+    """n people spread over the communes, in one statement; returns (first id, last id)."""
     pg = engine.dialect.name == "postgresql"
     created = now.isoformat() if pg else now.strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = "generate_series(1, :n) AS x" if pg else "cnt"
@@ -71,14 +108,16 @@ def insert_people(engine: Engine, n: int, now: datetime) -> tuple[int, int]:
         if pg
         else "WITH RECURSIVE cnt(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM cnt WHERE x < :n) "
     )
+    area = ", ".join(f"({k}, {int(area_id)})" for k, area_id in enumerate(communes))
     with engine.begin() as conn:
         conn.execute(
             text(
                 f"{prefix}INSERT INTO people (id_type, full_name, name_folded, nationality, "  # noqa: S608  fixed SQL
-                "street_address, phone, birth_year, sex, created_at, created_via) "
+                "street_address, area_id, phone, birth_year, sex, created_at, created_via) "
                 "SELECT 'none', 'Người thử ' || x, 'nguoi thu ' || x, 'VN', 'Số ' || x || "
-                "' đường Kim Đồng', '+8491' || substr('0000000' || x, -7, 7), 1950 + x % 60, "
-                f"CASE WHEN x % 2 = 0 THEN 'male' ELSE 'female' END, :created, 'import' FROM {rows}"
+                "' đường Kim Đồng', c.column2, '+8491' || substr('0000000' || x, -7, 7), "
+                "1950 + x % 60, CASE WHEN x % 2 = 0 THEN 'male' ELSE 'female' END, :created, "
+                f"'import' FROM {rows} JOIN (VALUES {area}) AS c ON c.column1 = x % {len(communes)}"
             ),
             {"n": n, "created": created},
         )
@@ -128,7 +167,39 @@ def generate_visits(
         )
         for name, cols in VISIT_INDEXES:
             conn.execute(text(f"CREATE INDEX {name} ON visits ({cols})"))
-        conn.execute(text("ANALYZE"))
+
+
+def analyze(engine: Engine) -> None:
+    """Planner statistics; on PostgreSQL also the visibility map that index-only scans need,
+    which autovacuum keeps on a table that has been in use a while."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def use_indexes(engine: Engine, proposed: bool) -> None:
+    """The schema's indexes, or (--proposed-indexes) the ones proposed in their place."""
+    changed = False
+    with engine.begin() as conn:
+        for name, table, cols, replaced, replaced_cols in PROPOSED_INDEXES:
+            drop, create, create_cols = (
+                (replaced, name, cols) if proposed else (name, replaced, replaced_cols)
+            )
+            if _has_index(conn, table, drop):
+                changed = True
+                conn.execute(text(f"DROP INDEX {drop}"))
+            if not _has_index(conn, table, create):
+                changed = True
+                conn.execute(text(f"CREATE INDEX {create} ON {table} ({create_cols})"))
+    if changed:
+        analyze(engine)
+
+
+def _has_index(conn: Any, table: str, name: str) -> bool:
+    return name in {ix["name"] for ix in inspect(conn).get_indexes(table)}
 
 
 def add_case_visits(
@@ -160,38 +231,114 @@ def _bind(session: Session, moment: datetime) -> Any:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def raw_bounded(engine: Engine, person_id: int, window: tuple[datetime, datetime], ranges: Any):  # type: ignore[no-untyped-def]
-    """The same two bounded queries through the driver, with the same ranges and the same
-    index use: no ORM, no derived ends (no next-check-in sub-select), no rules."""
-    pg = engine.dialect.name == "postgresql"
-    ph = "%s" if pg else "?"
-    rules = exposure_rules_on(local_day(window[1]))
+@dataclass(frozen=True)
+class RawRead:
+    """What the raw queries read: the rows and ids the platform must have read too."""
 
-    def conv(moment: datetime) -> Any:
-        return moment if pg else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    own: int
+    overlapping: frozenset[int]  # visit ids
+    same_day: frozenset[int]  # person ids
+    household: frozenset[int]
 
-    where, params = ranges_sql(ranges, ph, conv, person_id)
-    cols = "v.id, v.person_id, v.venue_id, v.checked_in_at, v.checked_out_at, v.end_rule"
-    own_sql = (
-        f"SELECT {cols} FROM visits v WHERE v.person_id = {ph} AND v.checked_in_at >= {ph} "  # noqa: S608  placeholders only
-        f"AND v.checked_in_at < {ph} ORDER BY v.checked_in_at"
-    )
-    others_sql = f"SELECT {cols} FROM visits v{where}"  # noqa: S608  placeholders only
+
+@contextmanager
+def raw_bounded(
+    engine: Engine, person: Person, found: Found, window: tuple[datetime, datetime]
+) -> Iterator[Callable[[], RawRead]]:
+    """The platform's four reads, the same statements with the same values, through the bare
+    driver: no ORM, no conversion of rows, no rules. Its time is what reading the answer costs."""
+    style = SqlStyle(sqlite=engine.dialect.name == "sqlite")
+    rules = found.rules
+    reads = contact_reads(found.sources, rules, window)
+    household = household_sql(person, style.ph)
+    assert household is not None  # the case has an address
+    queries = [
+        [own_sql(person.id, window, rules, style)],
+        overlap_sql(reads, rules, style, person.id),
+        same_day_sql(reads, rules, style, person.id, columns="v.person_id"),
+        [household],
+    ]
     raw = engine.raw_connection()
+
+    def run() -> RawRead:
+        cur = raw.cursor()
+        results = []
+        for statements in queries:
+            rows: list[Any] = []
+            for sql, params in statements:
+                cur.execute(sql, tuple(params))
+                rows += cur.fetchall()
+            results.append(rows)
+        cur.close()
+        own, overlapping, same_day, house = results
+        return RawRead(
+            len(own),
+            frozenset(r[0] for r in overlapping),
+            frozenset(r[0] for r in same_day),
+            frozenset(r[0] for r in house),
+        )
+
     try:
-
-        def run() -> tuple[int, int]:
-            cur = raw.cursor()
-            cur.execute(own_sql, (person_id, conv(window[0] - rules.max_stay), conv(window[1])))
-            own = cur.fetchall()
-            cur.execute(others_sql, tuple(params))
-            others = cur.fetchall()
-            cur.close()
-            return len(own), len(others)
-
-        return _timed(run, 21)
+        yield run
     finally:
         raw.close()
+
+
+def build(engine: Engine, args: argparse.Namespace, now: datetime) -> None:
+    """Venues, people, check-ins, an officer and the case with its visits."""
+    today = local_day(now)
+    t = time.perf_counter()
+    with Session(engine) as session:
+        venue_ids = insert_venues(session, args.venues, now)
+        session.commit()
+    with Session(engine) as session:
+        communes = list(
+            session.scalars(select(Area.id).where(Area.level == "commune").order_by(Area.id))
+        )
+    people = insert_people(engine, args.people, now - timedelta(days=60), communes)
+    print(f"{args.venues:,} venues, {args.people:,} people in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    generate_visits(engine, args.checkins, people, venue_ids, now)
+    analyze(engine)
+    print(f"{args.checkins:,} check-ins (+ indexes) in {time.perf_counter() - t:.1f} s")
+    with Session(engine) as session:
+        commune = get_area(session, "2021", "commune", "01267")
+        officer = create_user(
+            session, SYSTEM, now=now, full_name="Cán bộ y tế", username=OFFICER,
+            role=Role.HEALTH_OFFICER,
+            password="mat-khau-bench-1",  # noqa: S106  a throwaway database
+            area=get_area(session, "2021", "province", "04"), check=False,
+        )  # fmt: skip
+        case_person = Person(
+            id_type="none", full_name="Ca bệnh thử", name_folded="ca benh thu",
+            nationality="VN", area_id=commune.id, street_address="Số 1 phố Thử",
+            created_at=now, created_via="import",
+        )  # fmt: skip
+        session.add(case_person)
+        session.flush()
+        add_case_visits(session, case_person.id, venue_ids, 13, now)
+        register_case(
+            session, Actor(principal_for(session, officer)), person=case_person,
+            confirmed_on=today, onset_on=today - timedelta(days=11), now=now,
+        )  # fmt: skip
+        session.commit()
+
+
+@contextmanager
+def bench_engine(args: argparse.Namespace) -> Iterator[Engine]:
+    """The database to measure: a kept one (--reuse), or a new one built here."""
+    if args.reuse:
+        engine = make_engine(args.reuse)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with bench_database(server_url(args.postgres), keep=args.keep) as engine:
+        build(engine, args, datetime.now(UTC).replace(microsecond=0))
+        if args.keep:
+            print(f"reuse with --reuse {engine.url.render_as_string(hide_password=False)}")
+        yield engine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,58 +349,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--postgres", help="PostgreSQL server URL (else SQLite)")
+    parser.add_argument("--keep", action="store_true", help="keep the database built")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep")
+    parser.add_argument(
+        "--proposed-indexes",
+        action="store_true",
+        help="measure with the proposed indexes in place of the schema's (see PROPOSED_INDEXES)",
+    )
     args = parser.parse_args(argv)
-    now = datetime.now(UTC).replace(microsecond=0)
-    today = local_day(now)
 
-    with bench_database(server_url(args.postgres)) as engine:
+    with bench_engine(args) as engine:
+        use_indexes(engine, args.proposed_indexes)
         backend = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
-        t = time.perf_counter()
+        if args.proposed_indexes:
+            backend += " with the proposed indexes"
+        checkins = _count(engine, "visits")
+        venues = _count(engine, "venues")
         with Session(engine) as session:
-            venue_ids = insert_venues(session, args.venues, now)
-            session.commit()
-        people = insert_people(engine, args.people, now - timedelta(days=60))
-        print(f"{args.venues:,} venues, {args.people:,} people in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
-        generate_visits(engine, args.checkins, people, venue_ids, now)
-        print(f"{args.checkins:,} check-ins (+ indexes) in {time.perf_counter() - t:.1f} s")
-
-        with Session(engine) as session:
-            commune = get_area(session, "2021", "commune", "01267")
-            commune_id = commune.id
-            officer = create_user(
-                session, SYSTEM, now=now, full_name="Cán bộ y tế", username="yte.bench",
-                role=Role.HEALTH_OFFICER,
-                password="mat-khau-bench-1",  # noqa: S106  a throwaway database
-                area=get_area(session, "2021", "province", "04"), check=False,
-            )  # fmt: skip
-            actor = Actor(principal_for(session, officer))
-            case_person = Person(
-                id_type="none", full_name="Ca bệnh thử", name_folded="ca benh thu",
-                nationality="VN", area_id=commune.id, street_address="Số 1 phố Thử",
-                created_at=now, created_via="import",
-            )  # fmt: skip
-            session.add(case_person)
-            session.flush()
-            add_case_visits(session, case_person.id, venue_ids, 13, now)
-            case = register_case(
-                session, actor, person=case_person, confirmed_on=today,
-                onset_on=today - timedelta(days=11), now=now,
-            )  # fmt: skip
-            session.commit()
+            case = session.scalars(select(Case).order_by(Case.id.desc()).limit(1)).one()
+            case_person = session.get_one(Person, case.person_id)
+            officer = session.scalars(select(User).where(User.username == OFFICER)).one()
+            principal = principal_for(session, officer)
             window = (case.window_start, case.window_end)
             rules = exposure_rules_on(case.confirmed_on)
             print(f"case window {window[0]:%d/%m %H:%M} – {window[1]:%d/%m %H:%M} UTC")
+            print(f"load average {os.getloadavg()[0]:.2f} before the measurements")
 
-            t_platform, found = _timed(
-                lambda: find_for(session, case_person, window, rules), args.runs
-            )
-            ranges = contact_ranges(found.sources, rules, window)
-        t_raw, (_own, others_n) = raw_bounded(engine, case_person.id, window, ranges)
-        assert len(found.others) == others_n, (len(found.others), others_n)
+            found = find_for(session, case_person, window, rules)
+            with raw_bounded(engine, case_person, found, window) as raw_read:
+                (t_platform, found), (t_raw, raw) = _timed(
+                    (lambda: find_for(session, case_person, window, rules), raw_read), args.runs
+                )
+            # The same answer: the platform read exactly the rows and ids the raw queries did.
+            assert raw.overlapping == {s.visit_id for s in found.others}
+            assert raw.same_day == found.same_day.people
+            assert raw.household <= {c.person_id for c in found.candidates}
+            assert raw.own >= len(found.sources)
         likely = sum(1 for c in found.candidates if c.category.value == "f1_likely")
 
         with Session(engine) as session:
+            now = datetime.now(UTC).replace(microsecond=0)
+            today = local_day(now)
+            session.execute(text("DELETE FROM contacts WHERE case_id = :case"), {"case": case.id})
             session.execute(
                 text(
                     "INSERT INTO contacts (case_id, person_id, generation, exposure_from, "  # noqa: S608  integers only
@@ -264,27 +401,28 @@ def main(argv: list[str] | None = None) -> int:
                     f"FROM people WHERE id != :me ORDER BY id LIMIT {int(args.export)}"
                 ),
                 {"case": case.id, "a": _bind(session, now), "b": _bind(session, now),
-                 "qs": today, "qe": today + timedelta(days=14), "st": commune_id,
+                 "qs": today, "qe": today + timedelta(days=14), "st": case.area_id,
                  "me": case_person.id},
             )  # fmt: skip
             session.commit()
-            principal = actor.principal
-            assert principal is not None
             t = time.perf_counter()
             export = build_f1_export(session, principal, case_id=case.id, now=now)
             t_export = time.perf_counter() - t
             size = len(export.content)
             session.rollback()
+        load = os.getloadavg()[0]
 
     ratio = t_platform / t_raw
     print()
-    print(f"{backend}: {args.checkins:,} check-ins, {args.venues:,} venues; median of {args.runs}")
+    print(f"{backend}: {checkins:,} check-ins, {venues:,} venues; median of {args.runs}")
+    print(f"  load average (1 min) after the measurements    {load:9.2f}")
     print(f"  case visits in the window                      {len(found.sources):9d}")
-    print(f"  visits read around them                        {others_n:9,}")
+    print(f"  visits that can overlap (full rows)            {len(raw.overlapping):9,}")
+    print(f"  people there the same days (ids)               {len(raw.same_day):9,}")
     print(
         f"  candidates (F1-likely)                         {len(found.candidates):9,} ({likely:,})"
     )
-    print(f"  raw bounded SQL, same two queries              {t_raw * 1000:9.2f} ms")
+    print(f"  raw bounded SQL, same queries                  {t_raw * 1000:9.2f} ms")
     print(f"  platform: candidates with explanations         {t_platform * 1000:9.2f} ms")
     print(
         f"  platform / raw                                 {ratio:9.2f} ×"
@@ -300,6 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     ok = t_platform <= CANDIDATES_BUDGET_S and ratio <= RATIO_BUDGET and t_export <= EXPORT_BUDGET_S
     print("  all within budget" if ok else "  OVER BUDGET")
     return 0 if ok else 1
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608  fixed names
 
 
 if __name__ == "__main__":

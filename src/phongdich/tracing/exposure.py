@@ -146,9 +146,14 @@ def find_candidates(
     case_person_id: int,
     window: tuple[datetime, datetime],
     household: frozenset[int] = frozenset(),
+    same_day_people: Collection[int] = (),
 ) -> list[Candidate]:
     """Everyone whose stays overlap the case's qualifying stays within the infectious window,
-    strongest first. Household members are F1-likely whatever the check-ins say."""
+    strongest first. Household members are F1-likely whatever the check-ins say.
+
+    `same_day_people` are people known (from a read of ids only) to have spent time at a
+    source's venue on a local day the source was there; they are candidates like those whose
+    `other_stays` show it."""
     w_start, w_end = window
     sources = [
         s
@@ -208,13 +213,14 @@ def find_candidates(
         best[person] = max(best[person], shared)
         total[person] += shared
 
-    people = set(contacts) | same_day | (set(household) - {case_person_id})
+    # Everyone with shared time, and the household; the rest were only there the same day.
+    strong = (set(contacts) | set(household)) - {case_person_id}
     result: list[Candidate] = []
-    for person in people:
+    for person in strong:
         in_household = person in household
         if in_household or best[person] >= rules.min_f1_overlap:
             category = Category.F1_LIKELY
-        elif best[person] > timedelta(0):
+        elif best[person] > zero:
             category = Category.F1_CANDIDATE
         else:
             category = Category.SAME_VENUE_SAME_DAY
@@ -231,6 +237,11 @@ def find_candidates(
         )
     rank = {Category.F1_LIKELY: 0, Category.F1_CANDIDATE: 1, Category.SAME_VENUE_SAME_DAY: 2}
     result.sort(key=lambda c: (rank[c.category], -c.best_daily_overlap, c.person_id))
+    # Often the longest list (everyone there that day), so built without the lookups above;
+    # no overlap, so they rank last, by person id, as the sort would put them.
+    weak = (same_day | set(same_day_people)) - strong - {case_person_id}
+    category, version = Category.SAME_VENUE_SAME_DAY, rules.version
+    result += [Candidate(p, category, zero, zero, False, version) for p in sorted(weak)]
     return result
 
 

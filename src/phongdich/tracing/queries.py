@@ -5,20 +5,28 @@ A visit's end is what the check-ins recorded (a check-out, or the rule that clos
 person's next scan arrived); a visit still open gets its end from `exposure.derive_end` with the
 person's next check-in, read in the same query by a correlated sub-select that only runs for
 open visits.
+
+Candidates for a person take four reads: their own visits; everyone else's visits that can
+overlap their exposure, as full rows; the ids of everyone at those venues on those local days
+(a busy venue has hundreds a day, and the rules need only who they were); the household.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from phongdich.auth.policy import AreaRef, Principal, Target, areas_for, require
 from phongdich.auth.service import area_ref
+from phongdich.core.clock import VN_TZ
 from phongdich.core.errors import NotFound
 from phongdich.models import Area, Case, Person
 from phongdich.tracing.exposure import (
@@ -27,6 +35,7 @@ from phongdich.tracing.exposure import (
     case_exposure_interval,
     derive_end,
     next_local_midnight,
+    split_by_local_day,
 )
 from phongdich.tracing.rules import ExposureRules
 
@@ -34,7 +43,7 @@ _END_RULES = {r.value: r for r in EndRule}
 
 
 def stay_of(row: Sequence[Any], rules: ExposureRules) -> Stay:
-    """A visit row (see `_SELECT`) as a stay with a known end and the rule that gave it."""
+    """A visit row (see `STAY_SELECT`) as a stay with a known end and the rule that gave it."""
     vid, person, venue, start, out, end_rule, last_seen, minutes, next_in = row
     assert isinstance(start, datetime) and isinstance(last_seen, datetime)
     if isinstance(out, datetime) and out >= start:
@@ -55,46 +64,147 @@ def stays_of_person(
     session: Session, person_id: int, window: tuple[datetime, datetime], rules: ExposureRules
 ) -> list[Stay]:
     """The person's stays that overlap the window, in time order (the person index, bounded)."""
-    start, end = window
     driver = _Driver(session)
-    rows = driver.fetch(
-        f"{_SELECT} WHERE v.person_id = {driver.ph} AND v.checked_in_at >= {driver.ph} "
-        f"AND v.checked_in_at < {driver.ph} ORDER BY v.checked_in_at, v.id",
-        [person_id, driver.when(start - rules.max_stay), driver.when(end)],
-    )
+    rows = driver.fetch([own_sql(person_id, window, rules, driver.style)])
     stays = [stay_of(r, rules) for r in rows]
-    return [s for s in stays if s.end > start]
+    return [s for s in stays if s.end > window[0]]
 
 
-# The two reads above run for every case and every F1, and each returns hundreds of rows; they
-# go straight to the driver (the ORM's statement building and per-row type processing cost
+def own_sql(
+    person_id: int, window: tuple[datetime, datetime], rules: ExposureRules, style: SqlStyle
+) -> tuple[str, list[Any]]:
+    """The query for the person's visits that can reach into the window."""
+    ph = style.ph
+    sql = (
+        f"{STAY_SELECT} WHERE v.person_id = {ph} AND v.checked_in_at >= {ph} "
+        f"AND v.checked_in_at < {ph} ORDER BY v.checked_in_at, v.id"
+    )
+    return sql, [person_id, style.when(window[0] - rules.max_stay), style.when(window[1])]
+
+
+# The reads here run for every case and every F1, and return hundreds of rows; they go
+# straight to the driver (the ORM's statement building and per-row type processing cost
 # several times the query itself). Timestamps are converted the way `db.UTCDateTime` does.
-_SELECT = (
-    "SELECT v.id, v.person_id, v.venue_id, v.checked_in_at, v.checked_out_at, v.end_rule, "
+STAY_COLUMNS = (
+    "v.id, v.person_id, v.venue_id, v.checked_in_at, v.checked_out_at, v.end_rule, "
     "v.last_seen_at, v.default_stay_minutes, CASE WHEN v.checked_out_at IS NULL THEN "
     "(SELECT min(n.checked_in_at) FROM visits n WHERE n.person_id = v.person_id "
-    "AND n.checked_in_at > v.checked_in_at) END FROM visits v"
+    "AND n.checked_in_at > v.checked_in_at) END"
 )
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+STAY_SELECT = f"SELECT {STAY_COLUMNS} FROM visits v"  # noqa: S608  constants only
+
+
+@dataclass(frozen=True)
+class SqlStyle:
+    """How the backend's driver takes parameters and times (shared with the benchmark's raw
+    queries, so both send the same SQL with the same values)."""
+
+    sqlite: bool
+
+    @property
+    def ph(self) -> str:
+        return "?" if self.sqlite else "%s"
+
+    def when(self, moment: datetime) -> Any:
+        """A bound time, the way `db.UTCDateTime` stores it."""
+        if self.sqlite:
+            # "YYYY-MM-DD HH:MM:SS.ffffff": isoformat cut before the offset, five times faster
+            # than strftime (a read binds a hundred times or more).
+            utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+            return utc.isoformat(" ", "microseconds")[:26]
+        return moment
+
+    def default_end_after(self, moment: str, fallback: str) -> str:
+        """SQL true when an open visit's default stay, counted from its last sighting, ends
+        after `moment` (as `stay_of` computes it; the stay is `fallback` seconds when the visit
+        recorded none)."""
+        seconds = f"COALESCE(NULLIF(v.default_stay_minutes, 0) * 60, {fallback})"
+        if self.sqlite:
+            return f"julianday(v.last_seen_at) + {seconds} / 86400.0 > julianday({moment})"
+        return f"v.last_seen_at + {seconds} * interval '1 second' > {moment}"
+
+    def for_each_range(
+        self, select: str, ranges: list[dict[str, Any]], consts: dict[str, Any]
+    ) -> Statements:
+        """`select` run for every range, its {fields} bound to the range's values or to
+        `consts`. The text is the same for every case, so it is parsed and planned once, not
+        per case: planning a statement with a branch per range costs more than running it.
+        SQLite: the statement once per range, each a plain index range scan (in-process, a
+        statement costs microseconds; joined to a table of the ranges instead, the planner
+        may scan the whole index to build a Bloom filter). PostgreSQL: one statement, joined
+        laterally to the ranges passed as arrays (one round trip)."""
+        if not ranges:
+            return []
+        fields = tuple(ranges[0])
+        text, order = _bind_fields(select, self.sqlite, fields)
+        if self.sqlite:
+            values = [
+                {k: self.when(v) if isinstance(v, datetime) else v for k, v in r.items()}
+                for r in ranges
+            ]
+            return [(text, [r[n] if n in r else consts[n] for n in order]) for r in values]
+        arrays = ", ".join(f"%s::{_PG_ARRAY[type(ranges[0][f])]}" for f in fields)
+        sql = (
+            f"SELECT d.* FROM unnest({arrays}) AS r({', '.join(fields)}) "  # noqa: S608  placeholders only
+            f"CROSS JOIN LATERAL ({text}) AS d"
+        )
+        return [(sql, [[r[f] for r in ranges] for f in fields] + [consts[n] for n in order])]
+
+
+Statements = list[tuple[str, list[Any]]]  # run one after the other, their rows together
+
+
+@lru_cache(maxsize=64)
+def _bind_fields(select: str, sqlite: bool, fields: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """`select` with its {names} as placeholders (on PostgreSQL, the range's fields as columns
+    of the ranges, `r`), and the names bound to placeholders, in order."""
+    order: list[str] = []
+
+    def bind(match: re.Match[str]) -> str:
+        name = match[1]
+        if sqlite or name not in fields:
+            order.append(name)
+            return "?" if sqlite else "%s"
+        return f"r.{name}"
+
+    return _FIELD.sub(bind, select), tuple(order)
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+_PG_ARRAY = {int: "int[]", datetime: "timestamptz[]"}
 
 
 class _Driver:
-    """Placeholders, bound times and fetched times for the session's backend."""
+    """The session's connection, with its SQL style and fetched times converted."""
 
     def __init__(self, session: Session) -> None:
         self.connection = session.connection()
-        self.sqlite = self.connection.dialect.name == "sqlite"
-        self.ph = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+        self.style = SqlStyle(sqlite=self.connection.dialect.name == "sqlite")
+        self.ph = self.style.ph
+        self.when = self.style.when
 
-    def when(self, moment: datetime) -> Any:
-        if self.sqlite:
-            return moment.astimezone(UTC).strftime(_SQLITE_FORMAT)
-        return moment
+    def rows(self, statements: Statements) -> list[tuple[Any, ...]]:
+        """The statements' rows as the driver returns them, in the session's transaction
+        (SQLAlchemy's result layer costs more than the index-only read of a thousand ids)."""
+        cursor = self.connection.connection.cursor()
+        rows: list[tuple[Any, ...]] = []
+        try:
+            for sql, params in statements:
+                cursor.execute(sql, tuple(params))
+                rows += cursor.fetchall()
+        finally:
+            cursor.close()
+        return rows
 
-    def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        rows = self.connection.exec_driver_sql(sql, tuple(params)).all()
-        if not self.sqlite:
-            return [tuple(r) for r in rows]
+    def ids(self, statements: Statements) -> frozenset[int]:
+        """The first column of every row, as a set."""
+        return frozenset(r[0] for r in self.rows(statements))
+
+    def fetch(self, statements: Statements) -> list[tuple[Any, ...]]:
+        """Rows of `STAY_SELECT`, with aware times."""
+        rows = self.rows(statements)
+        if not self.style.sqlite:
+            return rows
         # SQLite hands back "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; parsing it with the offset is
         # five times faster than parsing and then replacing tzinfo.
         parse = datetime.fromisoformat
@@ -115,7 +225,7 @@ class _Driver:
         ]
 
 
-Span = tuple[datetime, datetime, datetime | None]  # check-in from, to; ended after (or None)
+Spans = dict[int, list[tuple[datetime, datetime]]]  # venue → merged [from, to) intervals
 
 
 def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -129,93 +239,176 @@ def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datet
     return out
 
 
-def contact_ranges(
+@dataclass(frozen=True)
+class ContactReads:
+    """What to read at each of the sources' venues.
+
+    `exposures`: when others could have been exposed (each source's exposure interval, clipped
+    to the window); only visits that can overlap these are read as full rows. `days`: the local
+    days a source was there; everyone there those days is at least a same-venue-same-day
+    candidate, and only their ids are read."""
+
+    exposures: Spans
+    days: Spans
+
+
+def contact_reads(
     sources: Iterable[Stay], rules: ExposureRules, window: tuple[datetime, datetime]
-) -> dict[int, list[Span]]:
-    """Per venue, which visits can matter for the sources: every check-in from local midnight
-    before the exposure to the end of the local day it ends on (overlaps, and people there the
-    same day without overlap); and, from the longest stay earlier, only visits whose recorded
-    end reaches into that day (an open visit ends by midnight, so only explicit check-outs
-    can). Overlapping ranges are merged."""
-    days: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    before: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+) -> ContactReads:
+    """The exposure intervals and the local days of the sources, merged per venue (the same
+    intervals and days `exposure.find_candidates` compares others with)."""
+    exposures: Spans = defaultdict(list)
+    days: Spans = defaultdict(list)
     for s in sources:
         exp_start, exp_end = case_exposure_interval(s, rules)
-        exp_end = min(exp_end, window[1])
-        day_start = next_local_midnight(exp_start) - timedelta(days=1)
-        day_end = next_local_midnight(exp_end - timedelta(microseconds=1))
-        days[s.venue_id].append((day_start, max(exp_end, day_end)))
-        before[s.venue_id].append((exp_start - rules.max_stay, day_start))
-    out: dict[int, list[Span]] = {}
-    for venue, spans in days.items():
-        merged = _merge(spans)
-        out[venue] = [(lo, hi, None) for lo, hi in merged] + [
-            (lo, hi, hi) for lo, hi in _merge(before[venue])
-        ]
-    return out
+        lo, hi = max(exp_start, window[0]), min(exp_end, window[1])
+        if lo < hi:
+            exposures[s.venue_id].append((lo, hi))
+        for day, _a, _b in split_by_local_day(s.start, s.end):
+            midnight = datetime.combine(day, time(0), tzinfo=VN_TZ).astimezone(UTC)
+            days[s.venue_id].append((midnight, midnight + timedelta(days=1)))
+    return ContactReads(
+        {v: _merge(x) for v, x in exposures.items()}, {v: _merge(x) for v, x in days.items()}
+    )
 
 
-def stays_at_venues(
-    session: Session,
-    ranges: dict[int, list[Span]],
-    rules: ExposureRules,
-    *,
-    exclude_person: int | None = None,
+# Both reads below are index ranges on (venue_id, checked_in_at), per venue and interval. A
+# visit that began before an interval can still reach into it: one with a check-out if it began
+# within the longest stay (`rules.max_stay`) before and was checked out after the interval
+# began; an open one only if it began the same local day (its derived end is capped at local
+# midnight) and its default stay reaches the interval. Only those rows are returned, each range
+# as its own index scan, so that an index holding the columns tested reads no other row.
+_OPEN = "(v.checked_out_at IS NULL OR v.checked_out_at < v.checked_in_at)"  # as `stay_of` reads
+_VISITS_AT = (
+    "SELECT {columns} FROM visits v WHERE v.venue_id = {venue} AND v.person_id != {person} AND "
+)
+
+
+def overlap_sql(
+    reads: ContactReads, rules: ExposureRules, style: SqlStyle, exclude_person: int
+) -> Statements:
+    """The query for everyone else's visits that can overlap the exposure intervals (a visit
+    is read twice if two intervals at a venue are under the longest stay apart; readers keep
+    one)."""
+    head = _VISITS_AT.replace("{columns}", STAY_COLUMNS)
+    reaches = style.default_end_after("{reach}", "{fallback}")
+    if style.sqlite:
+        # SQLite tests the index's columns before it reads a row: one scan of the whole span.
+        select = (
+            f"{head}v.checked_in_at >= {{since}} AND v.checked_in_at < {{hi}} "
+            f"AND (v.checked_in_at >= {{lo}} OR v.checked_out_at > {{lo}} "
+            f"OR (v.checked_in_at >= {{day}} AND {_OPEN} AND {reaches}))"
+        )
+    else:
+        # PostgreSQL reads the row before testing anything but its index conditions: the look-
+        # back is a scan of its own, with the check-out as an index condition.
+        select = (
+            f"{head}v.checked_in_at >= {{lo}} AND v.checked_in_at < {{hi}} UNION ALL "
+            f"{head}v.checked_in_at >= {{since}} AND v.checked_in_at < {{lo}} "
+            f"AND v.checked_out_at > {{lo}} UNION ALL "
+            f"{head}v.checked_in_at >= {{day}} AND v.checked_in_at < {{lo}} AND {_OPEN} "
+            f"AND {reaches}"
+        )
+    ranges = [
+        {
+            "venue": venue,
+            "lo": lo,
+            "hi": hi,
+            "since": lo - rules.max_stay,
+            "day": next_local_midnight(lo) - timedelta(days=1),
+            # A second early: julianday is a float; a row too many is harmless, too few is not.
+            "reach": lo - timedelta(seconds=1),
+        }
+        for venue, spans in reads.exposures.items()
+        for lo, hi in spans
+    ]
+    consts = {"person": exclude_person, "fallback": rules.fallback_stay.total_seconds()}
+    return style.for_each_range(select, ranges, consts)
+
+
+def same_day_sql(
+    reads: ContactReads, rules: ExposureRules, style: SqlStyle, exclude_person: int, columns: str
+) -> Statements:
+    """The query for everyone else's visits with some time at a source's venue on a day it was
+    there: begun that day, or begun earlier and checked out after the day began. A visit checked
+    out the instant it began lasts no time, so it is on no day (`exposure.split_by_local_day`).
+    (The ranges of one venue meet only if the longest stay is over a day.)"""
+    head = _VISITS_AT.replace("{columns}", columns)
+    select = (
+        f"{head}v.checked_in_at >= {{lo}} AND v.checked_in_at < {{hi}} "
+        "AND (v.checked_out_at IS NULL OR v.checked_out_at != v.checked_in_at) UNION ALL "
+        f"{head}v.checked_in_at >= {{since}} AND v.checked_in_at < {{lo}} "
+        "AND v.checked_out_at > {lo}"
+    )
+    ranges = [
+        {"venue": venue, "lo": lo, "hi": hi, "since": lo - rules.max_stay}
+        for venue, spans in reads.days.items()
+        for lo, hi in spans
+    ]
+    return style.for_each_range(select, ranges, {"person": exclude_person})
+
+
+def stays_overlapping(
+    session: Session, reads: ContactReads, rules: ExposureRules, *, exclude_person: int
 ) -> list[Stay]:
-    """Every stay in the venues' ranges, in one query: each term is an index range on
-    (venue_id, checked_in_at)."""
+    """Everyone else's stays that can overlap the exposure intervals, each once."""
     driver = _Driver(session)
-    sql, params = ranges_sql(ranges, driver.ph, driver.when, exclude_person)
-    if not params:
-        return []
-    return [stay_of(r, rules) for r in driver.fetch(_SELECT + sql, params)]
+    rows = driver.fetch(overlap_sql(reads, rules, driver.style, exclude_person))
+    return [stay_of(r, rules) for r in {r[0]: r for r in rows}.values()]
 
 
-def ranges_sql(
-    ranges: dict[int, list[Span]],
-    ph: str,
-    when: Callable[[datetime], Any],
-    exclude_person: int | None,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause for `ranges` with driver placeholders (shared with the benchmark's raw
-    query, so both read exactly the same rows)."""
-    terms, params = [], []
-    for venue, spans in ranges.items():
-        for lo, hi, ended_after in spans:
-            term = f"v.venue_id = {ph} AND v.checked_in_at >= {ph} AND v.checked_in_at < {ph}"
-            params += [venue, when(lo), when(hi)]
-            if ended_after is not None:
-                term += f" AND v.checked_out_at > {ph}"
-                params.append(when(ended_after))
-            terms.append(f"({term})")
-    if not terms:
-        return "", []
-    sql = f" WHERE ({' OR '.join(terms)})"
-    if exclude_person is not None:
-        sql += f" AND v.person_id != {ph}"
-        params.append(exclude_person)
-    return sql, params
+class SameDay:
+    """The people at a source's venue on a day it was there, as bare ids (the candidates'
+    category needs no more); their visits, for an officer's explanation, are read only when
+    first asked for."""
+
+    def __init__(
+        self, session: Session, reads: ContactReads, rules: ExposureRules, exclude_person: int
+    ) -> None:
+        self._driver = _Driver(session)
+        self._args = (reads, rules, self._driver.style, exclude_person)
+        self._visits: dict[int, list[Stay]] | None = None
+        self.people = self._driver.ids(same_day_sql(*self._args, columns="v.person_id"))
+
+    def visits_of(self, person_id: int) -> list[Stay]:
+        """The person's visits that put them there (all such visits are read on first use)."""
+        if self._visits is None:
+            self._visits = defaultdict(list)
+            statements = same_day_sql(*self._args, columns=STAY_COLUMNS)
+            seen: set[int] = set()
+            for r in self._driver.fetch(statements):
+                if r[0] not in seen:
+                    seen.add(r[0])
+                    stay = stay_of(r, self._args[1])
+                    self._visits[stay.person_id].append(stay)
+        return self._visits.get(person_id, [])
+
+
+def household_sql(person: Person, ph: str) -> tuple[str, list[Any]] | None:
+    """People living with the person: the same street address in the same commune, and the
+    dependants of the same account (with the account holder). None: nobody can be."""
+    conds, params = [], []
+    if person.street_address and person.area_id is not None:
+        conds.append(f"(p.area_id = {ph} AND p.street_address = {ph})")
+        params += [person.area_id, person.street_address]
+    account = person.user_id or person.guardian_user_id
+    if account is not None:
+        conds.append(f"p.guardian_user_id = {ph} OR p.user_id = {ph}")
+        params += [account, account]
+    if not conds:
+        return None
+    sql = (
+        f"SELECT p.id FROM people p WHERE ({' OR '.join(conds)}) "  # noqa: S608  placeholders only
+        f"AND p.merged_into_id IS NULL AND p.id != {ph}"
+    )
+    return sql, [*params, person.id]
 
 
 def household_of(session: Session, person: Person) -> frozenset[int]:
-    """People living with the person: the same street address in the same commune, and the
-    dependants of the same account (with the account holder)."""
-    conds: list[ColumnElement[bool]] = []
-    if person.street_address and person.area_id is not None:
-        conds.append(
-            and_(Person.area_id == person.area_id, Person.street_address == person.street_address)
-        )
-    account = person.user_id or person.guardian_user_id
-    if account is not None:
-        conds.append(or_(Person.guardian_user_id == account, Person.user_id == account))
-    if not conds:
-        return frozenset()
-    ids = session.scalars(
-        select(Person.id).where(
-            or_(*conds), Person.merged_into_id.is_(None), Person.id != person.id
-        )
-    )
-    return frozenset(ids)
+    """People living with the person (see `household_sql`), read through the driver."""
+    driver = _Driver(session)
+    query = household_sql(person, driver.ph)
+    return frozenset() if query is None else driver.ids([query])
 
 
 # Access: a case is seen by health officers of its commune, district or province.

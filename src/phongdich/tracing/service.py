@@ -34,11 +34,12 @@ from phongdich.tracing.exposure import (
     split_by_local_day,
 )
 from phongdich.tracing.queries import (
+    SameDay,
     case_target,
-    contact_ranges,
+    contact_reads,
     household_of,
-    stays_at_venues,
     stays_of_person,
+    stays_overlapping,
 )
 from phongdich.tracing.rules import ExposureRules, exposure_rules_on
 
@@ -52,8 +53,9 @@ class Found:
 
     candidates: list[Candidate]
     sources: list[Stay]  # the source's qualifying stays
-    others: list[Stay]  # everyone else's stays that were read
+    others: list[Stay]  # everyone else's stays that can overlap the sources' exposure
     rules: ExposureRules
+    same_day: SameDay  # who else was at a source's venue on its days (visits read on demand)
 
 
 def find_for(
@@ -63,17 +65,25 @@ def find_for(
     rules: ExposureRules,
 ) -> Found:
     """Explained candidates for a person's stays in a window, read from the database: the
-    person's visits (one indexed range), then everyone's visits at the same venues around each
-    stay (one query of indexed ranges), then the pure co-presence rules."""
+    person's visits (one index range); everyone else's visits that can overlap each stay's
+    exposure (index ranges); the ids of everyone at those venues on those local days (index
+    ranges); the household; then the pure co-presence rules."""
     stays = stays_of_person(session, person.id, window, rules)
     sources = [s for s in stays if s.end - s.start >= rules.min_case_stay]
-    ranges = contact_ranges(sources, rules, window)
-    others = stays_at_venues(session, ranges, rules, exclude_person=person.id)
+    reads = contact_reads(sources, rules, window)
+    others = stays_overlapping(session, reads, rules, exclude_person=person.id)
+    same_day = SameDay(session, reads, rules, exclude_person=person.id)
     household = household_of(session, person)
     candidates = find_candidates(
-        sources, others, rules, case_person_id=person.id, window=window, household=household
+        sources,
+        others,
+        rules,
+        case_person_id=person.id,
+        window=window,
+        household=household,
+        same_day_people=same_day.people,
     )
-    return Found(candidates, sources, others, rules)
+    return Found(candidates, sources, others, rules, same_day)
 
 
 def tracing_purpose(case_obj: Case, what: str = "Truy vết ca bệnh") -> str:
@@ -240,9 +250,7 @@ def explain(
     ]
     same_day = []
     if candidate.category is Category.SAME_VENUE_SAME_DAY:
-        for s in found.others:
-            if s.person_id != candidate.person_id:
-                continue
+        for s in found.same_day.visits_of(candidate.person_id):
             days = {(s.venue_id, d) for d, _a, _b in split_by_local_day(s.start, s.end)}
             for venue_id, day in sorted(days & case_days):
                 same_day.append(
