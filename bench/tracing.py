@@ -7,7 +7,6 @@ exported to Excel in ≤ 10 s.
     python bench/tracing.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/
     python bench/tracing.py --keep                 # keep the database; it prints how to
     python bench/tracing.py --reuse URL            # measure it again without building it
-    python bench/tracing.py --reuse URL --proposed-indexes   # with PROPOSED_INDEXES instead
 
 The platform figure is `tracing.service.find_for`: the case's visits (person index); everyone
 else's visits that can overlap the case's exposure, as full rows with the derived ends of open
@@ -35,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,21 +63,12 @@ from phongdich.tracing.service import Found, find_for, register_case
 CANDIDATES_BUDGET_S, RATIO_BUDGET, EXPORT_BUDGET_S = 0.010, 5.0, 10.0
 DAY = 86_400
 OFFICER = "yte.bench"
-# Proposed for issue #5, each in place of the index it extends (name, table, columns, replaced
-# index, its columns): with every column the reads use in the index, the same-day ids and the
-# check-out look-back are answered from the index alone; the household from two columns.
-PROPOSED_INDEXES = (
+# Dropped while the check-ins are loaded and built again after (faster than keeping them).
+VISIT_INDEXES = (
     (
         "ix_visits_venue_checked_in_out_person",
-        "visits",
         "venue_id, checked_in_at, checked_out_at, person_id",
-        "ix_visits_venue_checked_in",
-        "venue_id, checked_in_at",
     ),
-    ("ix_people_area_street", "people", "area_id, street_address", "ix_people_area_id", "area_id"),
-)
-VISIT_INDEXES = (
-    ("ix_visits_venue_checked_in", "venue_id, checked_in_at"),
     ("ix_visits_person_checked_in", "person_id, checked_in_at"),
 )
 
@@ -178,28 +168,6 @@ def analyze(engine: Engine) -> None:
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-
-
-def use_indexes(engine: Engine, proposed: bool) -> None:
-    """The schema's indexes, or (--proposed-indexes) the ones proposed in their place."""
-    changed = False
-    with engine.begin() as conn:
-        for name, table, cols, replaced, replaced_cols in PROPOSED_INDEXES:
-            drop, create, create_cols = (
-                (replaced, name, cols) if proposed else (name, replaced, replaced_cols)
-            )
-            if _has_index(conn, table, drop):
-                changed = True
-                conn.execute(text(f"DROP INDEX {drop}"))
-            if not _has_index(conn, table, create):
-                changed = True
-                conn.execute(text(f"CREATE INDEX {create} ON {table} ({create_cols})"))
-    if changed:
-        analyze(engine)
-
-
-def _has_index(conn: Any, table: str, name: str) -> bool:
-    return name in {ix["name"] for ix in inspect(conn).get_indexes(table)}
 
 
 def add_case_visits(
@@ -351,18 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", help="PostgreSQL server URL (else SQLite)")
     parser.add_argument("--keep", action="store_true", help="keep the database built")
     parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep")
-    parser.add_argument(
-        "--proposed-indexes",
-        action="store_true",
-        help="measure with the proposed indexes in place of the schema's (see PROPOSED_INDEXES)",
-    )
     args = parser.parse_args(argv)
 
     with bench_engine(args) as engine:
-        use_indexes(engine, args.proposed_indexes)
         backend = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
-        if args.proposed_indexes:
-            backend += " with the proposed indexes"
         checkins = _count(engine, "visits")
         venues = _count(engine, "venues")
         with Session(engine) as session:

@@ -26,7 +26,15 @@ class Visit(Base):
     __tablename__ = "visits"
     __table_args__ = (
         UniqueConstraint("device_token_id", "client_scan_id"),
-        Index("ix_visits_venue_checked_in", "venue_id", "checked_in_at"),
+        # Every column the tracing reads use (issue #5): who was at a venue that day, and
+        # which visits reach into an exposure, are answered from the index alone.
+        Index(
+            "ix_visits_venue_checked_in_out_person",
+            "venue_id",
+            "checked_in_at",
+            "checked_out_at",
+            "person_id",
+        ),
         Index("ix_visits_person_checked_in", "person_id", "checked_in_at"),
     )
 

@@ -26,6 +26,8 @@ class Person(Base):
     __table_args__ = (
         UniqueConstraint("id_type", "id_number"),
         Index("ix_people_name_folded", "name_folded"),
+        # A case's household (same commune and street address) without reading the commune.
+        Index("ix_people_area_street", "area_id", "street_address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +41,7 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(16), index=True)
     nationality: Mapped[str] = mapped_column(String(3), default="VN")  # ISO 3166 alpha-2/3
     street_address: Mapped[str | None] = mapped_column(String(300))
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # commune
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))  # commune
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     guardian_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     relationship_label: Mapped[str | None] = mapped_column(String(40))  # con, mẹ, ông …
