@@ -1,7 +1,8 @@
 """In headless Chromium on a phone-sized screen, on the demo data: the district's health officer
 registers a case for a demo resident, computes the explained candidates, confirms one and then
 two at once, finds the F2s of an F1 (list and chain picture), alerts the venues, and records a
-confirmed F1's follow-up on the station page; the owner of a venue the case stayed at sees the
+confirmed F1's follow-up on the station page; each exposed person gets a notice of what to do
+(by SMS when they have a phone); the owner of a venue the case stayed at sees the
 alert in their inbox; an official of another district is refused."""
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from phongdich.areas.queries import get_area
-from phongdich.core.clock import VN_TZ, SystemClock, format_datetime, local_day
+from phongdich.core.clock import VN_TZ, SystemClock, format_date, format_datetime, local_day
 from phongdich.models import (
     AuditEntry,
     Case,
     Contact,
     ExposureCandidate,
+    ExposureNotice,
     FollowUp,
     Person,
+    SmsMessage,
     Venue,
     VenueAlert,
     Visit,
@@ -127,10 +130,22 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
             if e.details.get("case_id") == case_id
         ]
         assert sorted(bulk) == [False, True, True]
-        first = s.scalars(
-            select(Contact).where(Contact.case_id == case_id).order_by(Contact.id)
-        ).first()
-        assert first is not None
+        contacts = list(
+            s.scalars(select(Contact).where(Contact.case_id == case_id).order_by(Contact.id))
+        )
+        first = contacts[0]
+        # Each exposed person got a notice saying what to do; those with a phone, by SMS.
+        for contact in contacts:
+            notice = s.scalars(
+                select(ExposureNotice).where(ExposureNotice.contact_id == contact.id)
+            ).one()
+            assert f"đến hết ngày {format_date(contact.quarantine_end)}" in notice.body
+            exposed = s.get_one(Person, contact.person_id)
+            if exposed.phone:
+                sms = s.get_one(SmsMessage, notice.sms_message_id)
+                assert (sms.phone, sms.body) == (exposed.phone, notice.body)
+        with_phone = sum(1 for c in contacts if s.get_one(Person, c.person_id).phone)
+    assert page.locator("#contacts tr.contact.f1", has_text="(SMS)").count() == with_phone
 
     # F2 of the first F1: the list and the chain-of-transmission picture.
     page.locator("#contacts tr.contact.f1").first.get_by_role("button", name="Tìm F2").click()

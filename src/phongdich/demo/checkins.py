@@ -48,7 +48,9 @@ def _residents(session: Session, rng: random.Random, now: datetime) -> list[int]
             {"id_type": "cccd", "id_number": f"004{rng.choice('0123')}{rng.randint(50, 99):02d}"
              f"{i:06d}", "full_name": name, "name_folded": fold(name),
              "birth_year": 1950 + rng.randint(0, 55), "nationality": "VN", "created_at": now,
-             "created_via": "staff"}
+             "created_via": "staff",
+             # Most people have a phone (notices go by SMS); some, like the elderly, do not.
+             "phone": f"+8498{i:07d}" if i % 4 else None}
         )  # fmt: skip
     for r in rows:  # the century/sex digit and year say what the CCCD encodes
         digit, yy = int(r["id_number"][3]), int(r["id_number"][4:6])
