@@ -67,6 +67,8 @@ def test_register_trace_confirm_f2_alert_and_notice(client: TestClient, db: Sess
     assert client.post(f"/tracing/cases/{case_id}/candidates", data=form).status_code == 200
     page = client.get(f"/tracing/cases/{case_id}").text
     assert "Lý Thị Gặp" in page and "Bế Văn Thoáng" in page and "<svg" in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None and re.fullmatch(r"BN-[\d-]+ · phongdich", title.group(1).strip())
     cands = {
         c.person_id: c
         for c in db.scalars(select(ExposureCandidate).where(ExposureCandidate.case_id == case_id))
