@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -77,8 +78,17 @@ class Raw:
 
     @staticmethod
     def marks(n: int) -> str:
-        """`?, ?, …` for an IN list of n values."""
+        """`?, ?, …` for n values."""
         return ", ".join("?" * n)
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+        """`column` is one of `values`: on PostgreSQL one array parameter (`= ANY(?)`), so the
+        statement text, its prepared statement and its plan are the same whatever the count
+        (an IN list of 500 placeholders got a generic plan that was sometimes very slow);
+        an IN list of placeholders on SQLite."""
+        if self.sqlite:
+            return f"{column} IN ({self.marks(len(values))})", tuple(values)
+        return f"{column} = ANY(?)", (list(values),)
 
     def time_in(self, moment: datetime | None) -> Any:
         if moment is None or not self.sqlite:

@@ -161,11 +161,9 @@ def _drop_known(
     raw = Raw(session.connection())
     known: set[str] = set()
     for chunk in _chunks([r.scan.client_scan_id for r in rows]):
-        sql = (
-            "SELECT client_scan_id FROM visits WHERE device_token_id = ? "  # noqa: S608  (marks)
-            f"AND client_scan_id IN ({raw.marks(len(chunk))})"
-        )
-        known.update(cid for (cid,) in raw.run(sql, token_id, *chunk))
+        among, values = raw.one_of("client_scan_id", chunk)
+        sql = f"SELECT client_scan_id FROM visits WHERE device_token_id = ? AND {among}"  # noqa: S608
+        known.update(cid for (cid,) in raw.run(sql, token_id, *values))
     result.duplicates += sum(1 for r in rows if r.scan.client_scan_id in known)
     return [r for r in rows if r.scan.client_scan_id not in known]
 
@@ -219,8 +217,9 @@ def _check_people(session: Session, rows: list[_Row], bad: Any) -> list[_Row]:
     raw = Raw(session.connection())
     serials: dict[int, int | None] = {}
     for chunk in _chunks(sorted({r.person_id for r in rows})):
-        sql = f"SELECT id, qr_serial FROM people WHERE id IN ({raw.marks(len(chunk))})"  # noqa: S608
-        serials.update((pid, serial) for pid, serial in raw.run(sql, *chunk))
+        among, values = raw.one_of("id", chunk)
+        sql = f"SELECT id, qr_serial FROM people WHERE {among}"  # noqa: S608  (our columns)
+        serials.update((pid, serial) for pid, serial in raw.run(sql, *values))
     kept = []
     for r in rows:
         serial = serials.get(r.person_id)  # a merged record's serial is None
@@ -310,11 +309,12 @@ def _timelines(raw: Raw, person_ids: list[int], earliest: datetime) -> dict[int,
     timelines: dict[int, list[VisitRow]] = defaultdict(list)
     since = raw.time_in(earliest - LOOKBACK)
     for chunk in _chunks(person_ids):
+        among, values = raw.one_of("person_id", chunk)
         sql = (
-            f"SELECT {_TIMELINE_COLUMNS} FROM visits WHERE person_id IN "  # noqa: S608  (marks)
-            f"({raw.marks(len(chunk))}) AND checked_in_at >= ? ORDER BY checked_in_at, id"
+            f"SELECT {_TIMELINE_COLUMNS} FROM visits WHERE {among} "  # noqa: S608  (our columns)
+            "AND checked_in_at >= ? ORDER BY checked_in_at, id"
         )
-        for pid, vid, venue_id, loc_id, cin, seen, out, rule, stay in raw.run(sql, *chunk, since):
+        for pid, vid, venue_id, loc_id, cin, seen, out, rule, stay in raw.run(sql, *values, since):
             timelines[pid].append(
                 VisitRow(
                     id=vid,
