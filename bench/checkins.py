@@ -305,9 +305,10 @@ def setup_platform(engine: Engine, people: int) -> tuple[int, str, list[str]]:
     return venue_id, secret, tokens
 
 
-# A platform in use has weeks of check-ins: the scans measured here go into a table that holds
-# them (older than a day, so no rule reads them), with the planner's statistics up to date, as
-# autovacuum keeps them. Into an empty table PostgreSQL would plan for one with no rows.
+# A platform in use has weeks of check-ins: the scans measured here go into tables that hold
+# them (older than a day, so no rule reads them) and the venue's visitors, with the planner's
+# statistics up to date, as autovacuum keeps them. Into empty tables PostgreSQL plans for no
+# rows (scans with 500-value IN lists), and those plans are kept as the tables fill.
 HISTORY = 300_000
 
 
@@ -334,6 +335,15 @@ def add_history(engine: Engine, n: int, now: datetime) -> None:
                 f"{at}, 'explicit', 60, {at} FROM {rows}"
             ),
             {"n": n},
+        )
+        # ... and knows the people who came before (the venue's visitor rows).
+        day = "max(checked_in_at)::date" if pg else "max(date(checked_in_at))"
+        conn.execute(
+            text(
+                "INSERT INTO venue_visitors (venue_id, person_key, last_day) "  # noqa: S608
+                f"SELECT venue_id, CAST(person_id AS TEXT), {day} FROM visits "
+                "GROUP BY venue_id, person_id"
+            )
         )
     if pg:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
