@@ -40,6 +40,7 @@ class ScanLane:
         self.app = app
         self.state = state  # the FastAPI app's state: session factory, clock
         self.sqlite: bool | None = None
+        self._own: Connection | None = None  # SQLite only: see `_transaction`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
@@ -128,6 +129,14 @@ class ScanLane:
         """
         factory = self.state.session_factory
         bind = factory.kw.get("bind")
+        if isinstance(bind, Engine) and self.sqlite:
+            # On SQLite the lane runs on the event loop alone, one scan at a time: a connection
+            # of its own, kept, saves the pool's checkout and return on every scan (~70 µs).
+            if self._own is None:
+                self._own = bind.connect()
+            with self._own.begin():
+                yield self._own
+            return
         if isinstance(bind, Engine):
             # Begun explicitly: the desk runs on the driver's cursor, so SQLAlchemy would
             # never begin (nor commit) a transaction of its own.
