@@ -32,6 +32,7 @@ FOLLOW_UP_STATUS = {
     "due": N_("Chưa ghi nhận"),
     "done": N_("Đã liên hệ"),
     "missed": N_("Không liên lạc được"),
+    "stopped": N_("Ngừng theo dõi (đã thành ca bệnh)"),
 }
 QUARANTINE_PLACES = {
     "facility": N_("cách ly tập trung"),
