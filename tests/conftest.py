@@ -93,11 +93,6 @@ def fresh_database() -> Iterator[FreshDatabase]:
 def connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         outer = conn.begin()
-        if conn.dialect.name == "sqlite":
-            # pysqlite starts a transaction only at the first write, and a SAVEPOINT outside
-            # one is a transaction of its own: its RELEASE would commit for real, and the
-            # rows would outlive the test. A real BEGIN keeps every savepoint inside.
-            conn.exec_driver_sql("BEGIN")
         yield conn
         outer.rollback()
 

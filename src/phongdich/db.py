@@ -129,12 +129,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint(conn: Connection, _name: str | None) -> None:
+    # pysqlite begins a transaction only before the first write; a SAVEPOINT issued earlier
+    # (begin_nested) would be a transaction of its own, and its RELEASE would commit for
+    # real, out of reach of the request's rollback. Begin first, so it nests. (SQLite takes
+    # the same locks either way: a SAVEPOINT outside a transaction is a deferred BEGIN.)
+    dbapi = conn.connection.driver_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-backend settings the platform relies on."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
