@@ -136,6 +136,12 @@ def read_token(conn: Connection, secret: str) -> TokenHit | None:
     return TokenHit(principal, tid, last_used_at)
 
 
+def touch_token(conn: Connection, token_id: int, now: datetime) -> None:
+    """`last_used_at` of a token, on the driver's cursor (a device's scan: see `TokenHit`)."""
+    raw = Raw(conn)
+    raw.run("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", raw.time_in(now), token_id)
+
+
 def principal_for_token(session: Session, secret: str, now: datetime) -> Principal | None:
     """The principal a bearer token acts as, or None if unknown or revoked."""
     hit = read_token(session.connection(), secret)

@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import can
+from phongdich.checkins import rows as visit_rows
 from phongdich.checkins.service import (
     DEVICE_BATCH,
     LOOKBACK,
     STAYS,
-    VisitRow,
     check_time,
     place_scan,
 )
@@ -244,7 +244,7 @@ def _store(
     timelines = _timelines(raw, sorted({r.person_id for r in rows}), min(r.at for r in rows))
     user_id = actor.principal.user_id if actor.principal else None
     before = {id(v): v.ending() for visits in timelines.values() for v in visits}
-    created: list[tuple[_Row, VisitRow]] = []
+    created: list[tuple[_Row, visit_rows.VisitRow]] = []
     for r in sorted(rows, key=lambda r: (r.at, r.index)):
         venue = venues[r.scan.venue_id]
         visit, is_new = place_scan(
@@ -253,7 +253,7 @@ def _store(
             location_id=r.scan.location_id,
             at=r.at,
             stay_minutes=STAYS.minutes(session, venue.type_id),
-            new=VisitRow,
+            new=visit_rows.VisitRow,
         )
         if is_new:
             created.append((r, visit))
@@ -261,33 +261,27 @@ def _store(
             result.extended += 1
     # Visits already stored that the new scans extended or closed.
     raw.many(
-        "UPDATE visits SET last_seen_at = ?, checked_out_at = ?, end_rule = ? WHERE id = ?",
+        visit_rows.UPDATE_SQL,
         [
-            (raw.time_in(v.last_seen_at), raw.time_in(v.checked_out_at), v.end_rule, v.id)
+            values
             for visits in timelines.values()
-            for v in visits
-            if v.id is not None and before[id(v)] != v.ending()
+            for values in visit_rows.changes(raw, visits, before)
         ],
     )
     if created:
+        for r, v in created:
+            v.device_token_id, v.client_scan_id = token_id, r.scan.client_scan_id
         _insert_visits(
             session,
             raw,
             [
-                (
-                    r.person_id,
-                    v.venue_id,
-                    v.location_id,
-                    DEVICE_BATCH,
-                    raw.time_in(v.checked_in_at),
-                    raw.time_in(v.last_seen_at),
-                    raw.time_in(v.checked_out_at),
-                    v.end_rule,
-                    v.default_stay_minutes,
-                    user_id,
-                    token_id,
-                    r.scan.client_scan_id,
-                    raw.time_in(now),
+                visit_rows.new_values(
+                    raw,
+                    v,
+                    person_id=r.person_id,
+                    source=DEVICE_BATCH,
+                    recorded_by_id=user_id,
+                    received_at=now,
                 )
                 for r, v in created
             ],
@@ -298,64 +292,31 @@ def _store(
     result.stored = len(created)
 
 
-_TIMELINE_COLUMNS = (
-    "person_id, id, venue_id, location_id, checked_in_at, last_seen_at, checked_out_at, "
-    "end_rule, default_stay_minutes"
-)
-
-
-def _timelines(raw: Raw, person_ids: list[int], earliest: datetime) -> dict[int, list[VisitRow]]:
+def _timelines(
+    raw: Raw, person_ids: list[int], earliest: datetime
+) -> dict[int, list[visit_rows.VisitRow]]:
     """The people's visits from a day before the batch's first scan, as plain rows."""
-    timelines: dict[int, list[VisitRow]] = defaultdict(list)
+    timelines: dict[int, list[visit_rows.VisitRow]] = defaultdict(list)
     since = raw.time_in(earliest - LOOKBACK)
     for chunk in _chunks(person_ids):
         among, values = raw.one_of("person_id", chunk)
         sql = (
-            f"SELECT {_TIMELINE_COLUMNS} FROM visits WHERE {among} "  # noqa: S608  (our columns)
-            "AND checked_in_at >= ? ORDER BY checked_in_at, id"
+            f"SELECT {visit_rows.READ_COLUMNS}, person_id FROM visits "  # noqa: S608  (constants)
+            f"WHERE {among} AND checked_in_at >= ? ORDER BY checked_in_at, id"
         )
-        for pid, vid, venue_id, loc_id, cin, seen, out, rule, stay in raw.run(sql, *values, since):
-            timelines[pid].append(
-                VisitRow(
-                    id=vid,
-                    venue_id=venue_id,
-                    location_id=loc_id,
-                    checked_in_at=raw.moment(cin),
-                    last_seen_at=raw.moment(seen),
-                    checked_out_at=raw.time_out(out),
-                    end_rule=rule,
-                    default_stay_minutes=stay,
-                )
-            )
+        for row in raw.run(sql, *values, since):
+            timelines[row[-1]].append(visit_rows.read(raw, row))
     return timelines
-
-
-_INSERT_COLUMNS = (
-    "person_id",
-    "venue_id",
-    "location_id",
-    "source",
-    "checked_in_at",
-    "last_seen_at",
-    "checked_out_at",
-    "end_rule",
-    "default_stay_minutes",
-    "recorded_by_id",
-    "device_token_id",
-    "client_scan_id",
-    "received_at",
-)
 
 
 def _insert_visits(session: Session, raw: Raw, rows: list[tuple[Any, ...]]) -> None:
     """New visits in one go: COPY on PostgreSQL (psycopg's executemany sends a statement per
     row), one executemany on SQLite. Both inside the session's transaction."""
-    columns = ", ".join(_INSERT_COLUMNS)
     if raw.sqlite:
-        marks = raw.marks(len(_INSERT_COLUMNS))
-        raw.many(f"INSERT INTO visits ({columns}) VALUES ({marks})", rows)  # noqa: S608
+        raw.many(visit_rows.INSERT_SQL, rows)
         return
     driver: Any = session.connection().connection.driver_connection
-    with driver.cursor() as cur, cur.copy(f"COPY visits ({columns}) FROM STDIN") as copy:
+    sql = f"COPY visits ({visit_rows.NEW_COLUMNS}) FROM STDIN"
+    with driver.cursor() as cur, cur.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)

@@ -88,26 +88,6 @@ class _StayCache:
 STAYS = _StayCache()
 
 
-@dataclass
-class VisitRow:
-    """A visit as a plain row (`VisitLike`), where ORM objects would cost more than the SQL:
-    the scan desk's reads, and the new visits of a device's batch."""
-
-    venue_id: int
-    location_id: int | None
-    checked_in_at: datetime
-    last_seen_at: datetime
-    default_stay_minutes: int
-    checked_out_at: datetime | None = None
-    end_rule: str | None = None
-    id: int | None = None
-    device_token_id: int | None = None
-    client_scan_id: str | None = None
-
-    def ending(self) -> tuple[datetime, datetime | None, str | None]:
-        return self.last_seen_at, self.checked_out_at, self.end_rule
-
-
 def check_time(at: datetime, now: datetime) -> datetime:
     """A scan time from a device: not far in the future (clock skew is forgiven)."""
     if at.tzinfo is None:

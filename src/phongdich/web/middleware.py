@@ -10,10 +10,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from phongdich.core.i18n import pick_locale
 
 
-def _error_body(code: str, message: str, details: Any = None) -> bytes:
+def error_body(code: str, message: str, details: Any = None) -> bytes:
+    """The API's one error shape, for answers given before the router."""
     return json.dumps(
         {"error": {"code": code, "message": message, "details": details}}, ensure_ascii=False
     ).encode()
+
+
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """A whole JSON response from plain ASGI."""
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:
@@ -56,19 +67,12 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
-        body = _error_body(
+        body = error_body(
             "request.too_large",
             f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1_000_000 or 1} MB).",
             {"max_bytes": limit},
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json; charset=utf-8")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, body)
 
 
 class _TooLarge(Exception):

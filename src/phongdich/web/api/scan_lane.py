@@ -15,7 +15,6 @@ PostgreSQL it runs in a worker thread, as the database answers over a socket.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,20 +25,19 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from phongdich.auth.tokens import read_token
+from phongdich.auth.tokens import read_token, touch_token
 from phongdich.checkins import desk
 from phongdich.checkins.schemas import PersonBrief, ScanRequest, ScanResult
 from phongdich.core.errors import AppError
+from phongdich.web.middleware import error_body, send_json
 
 PATH = "/api/v1/checkins/scan"
-_JSON = [(b"content-type", b"application/json")]
 
 
 class ScanLane:
     def __init__(self, app: ASGIApp, state: Any) -> None:
         self.app = app
         self.state = state  # the FastAPI app's state: session factory, clock
-        self.sqlite: bool | None = None
         self._own: Connection | None = None  # SQLite only: see `_transaction`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -60,20 +58,19 @@ class ScanLane:
             try:
                 answer = await self._answer(secret, request)
             except AppError as err:
-                payload = {
-                    "error": {"code": err.code, "message": err.message, "details": err.details}
-                }
-                await _respond(send, err.status, json.dumps(payload, ensure_ascii=False).encode())
+                await send_json(send, err.status, error_body(err.code, err.message, err.details))
                 return
         if answer is None:
             await self.app(scope, _replay(body, receive), send)
             return
-        await _respond(send, 200, answer)
+        await send_json(send, 200, answer)
+
+    @property
+    def sqlite(self) -> bool:
+        # The factory's bind: the engine, or in tests the connection every session joins.
+        return bool(self.state.session_factory.kw["bind"].dialect.name == "sqlite")
 
     async def _answer(self, secret: str, request: ScanRequest) -> bytes | None:
-        if self.sqlite is None:
-            with self.state.session_factory() as session:
-                self.sqlite = session.get_bind().dialect.name == "sqlite"
         if self.sqlite:
             return self._run(secret, request)
         return await to_thread.run_sync(self._run, secret, request)
@@ -107,8 +104,9 @@ class ScanLane:
                 at=request.at,
                 location_id=request.location_id,
                 client_scan_id=request.client_scan_id,
-                token_touch=hit.needs_touch(now),
             )
+            if hit.needs_touch(now):
+                touch_token(conn, hit.token_id, now)
         result = ScanResult(
             outcome=done.outcome,
             visit_id=done.visit_id,
@@ -128,16 +126,15 @@ class ScanLane:
         (the tests', to roll each test back) gets a session, so that commits stay savepoints.
         """
         factory = self.state.session_factory
-        bind = factory.kw.get("bind")
-        if isinstance(bind, Engine) and self.sqlite:
-            # On SQLite the lane runs on the event loop alone, one scan at a time: a connection
-            # of its own, kept, saves the pool's checkout and return on every scan (~70 µs).
-            if self._own is None:
-                self._own = bind.connect()
-            with self._own.begin():
-                yield self._own
-            return
+        bind = factory.kw["bind"]
         if isinstance(bind, Engine):
+            if self.sqlite:
+                # On SQLite the lane runs on the event loop alone, one scan at a time: a
+                # connection of its own, kept, saves the pool's checkout and return (~70 µs).
+                self._own = self._own or bind.connect()
+                with self._own.begin():
+                    yield self._own
+                return
             # Begun explicitly: the desk runs on the driver's cursor, so SQLAlchemy would
             # never begin (nor commit) a transaction of its own.
             with bind.connect() as conn, conn.begin():
@@ -185,9 +182,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,110 @@
+"""Visits as plain rows, for the hot paths (the scan desk, a device's batch) where ORM objects
+would cost more than the SQL: the one place that knows which columns they read and write and
+how values cross the driver (`db.Raw`). The rules (`service.place_scan`) work on these rows as
+they do on ORM visits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from phongdich.db import Raw
+
+
+@dataclass
+class VisitRow:
+    """A visit as the check-out rules see it (`service.VisitLike`), with what duplicate checks
+    need; `id` is None until it is stored."""
+
+    venue_id: int
+    location_id: int | None
+    checked_in_at: datetime
+    last_seen_at: datetime
+    default_stay_minutes: int
+    checked_out_at: datetime | None = None
+    end_rule: str | None = None
+    id: int | None = None
+    device_token_id: int | None = None
+    client_scan_id: str | None = None
+
+    def ending(self) -> tuple[datetime, datetime | None, str | None]:
+        return self.last_seen_at, self.checked_out_at, self.end_rule
+
+
+# What `read` takes, in order; a query may select more columns after these.
+READ_COLUMNS = (
+    "id, venue_id, location_id, checked_in_at, last_seen_at, checked_out_at, end_rule, "
+    "default_stay_minutes, device_token_id, client_scan_id"
+)
+_READ_COUNT = READ_COLUMNS.count(",") + 1
+
+
+def read(raw: Raw, row: Sequence[Any]) -> VisitRow:
+    vid, venue_id, loc_id, cin, seen, out, rule, stay, token_id, client_id = row[:_READ_COUNT]
+    return VisitRow(
+        id=vid,
+        venue_id=venue_id,
+        location_id=loc_id,
+        checked_in_at=raw.moment(cin),
+        last_seen_at=raw.moment(seen),
+        checked_out_at=raw.time_out(out),
+        end_rule=rule,
+        default_stay_minutes=stay,
+        device_token_id=token_id,
+        client_scan_id=client_id,
+    )
+
+
+NEW_COLUMNS = (
+    "person_id, venue_id, location_id, source, checked_in_at, last_seen_at, checked_out_at, "
+    "end_rule, default_stay_minutes, recorded_by_id, device_token_id, client_scan_id, "
+    "received_at"
+)
+INSERT_SQL = (
+    f"INSERT INTO visits ({NEW_COLUMNS}) "  # noqa: S608  (this module's constants)
+    f"VALUES ({Raw.marks(NEW_COLUMNS.count(',') + 1)})"
+)
+
+
+def new_values(
+    raw: Raw,
+    visit: VisitRow,
+    *,
+    person_id: int,
+    source: str,
+    recorded_by_id: int | None,
+    received_at: datetime,
+) -> tuple[Any, ...]:
+    """The values of NEW_COLUMNS for a visit the rules have just placed."""
+    return (
+        person_id,
+        visit.venue_id,
+        visit.location_id,
+        source,
+        raw.time_in(visit.checked_in_at),
+        raw.time_in(visit.last_seen_at),
+        raw.time_in(visit.checked_out_at),
+        visit.end_rule,
+        visit.default_stay_minutes,
+        recorded_by_id,
+        visit.device_token_id,
+        visit.client_scan_id,
+        raw.time_in(received_at),
+    )
+
+
+UPDATE_SQL = "UPDATE visits SET last_seen_at = ?, checked_out_at = ?, end_rule = ? WHERE id = ?"
+
+
+def changes(
+    raw: Raw, visits: Sequence[VisitRow], before: dict[int, tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """UPDATE_SQL values for the stored visits whose ending the rules changed; `before` holds
+    each visit's `ending()` by `id(visit)` from before the rules ran."""
+    return [
+        (raw.time_in(v.last_seen_at), raw.time_in(v.checked_out_at), v.end_rule, v.id)
+        for v in visits
+        if v.id is not None and before[id(v)] != v.ending()
+    ]
