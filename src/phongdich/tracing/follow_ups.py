@@ -24,6 +24,7 @@ from phongdich.core.clock import local_day
 from phongdich.core.errors import AppError, Conflict, NotFound
 from phongdich.models import Area, Case, Contact, FollowUp, Person
 from phongdich.tracing.queries import in_areas
+from phongdich.venues.queries import area_names
 
 DUE, DONE, MISSED = "due", "done", "missed"
 # Body temperatures a thermometer at home can honestly show; anything else is a typing slip.
@@ -95,6 +96,17 @@ def due_follow_ups(session: Session, principal: Principal, *, day: date) -> list
     return views
 
 
+def station_names(session: Session, views: list[FollowUpView]) -> dict[int, str]:
+    """Full names of the stations in a list, by area id."""
+    return area_names(session, list({v.station.id: v.station for v in views}.values()))
+
+
+def temperature_invalid(value: object) -> AppError:
+    return AppError(
+        "follow_up.temperature_invalid", "Nhiệt độ phải là số từ 34 đến 43 °C.", {"value": value}
+    )
+
+
 def _check_answers(reached: bool, symptoms: bool | None, temperature: float | None) -> None:
     if not reached and (symptoms is not None or temperature is not None):
         raise AppError(
@@ -107,11 +119,7 @@ def _check_answers(reached: bool, symptoms: bool | None, temperature: float | No
         )
     low, high = TEMPERATURE_RANGE
     if temperature is not None and not low <= temperature <= high:
-        raise AppError(
-            "follow_up.temperature_invalid",
-            "Nhiệt độ phải từ 34 đến 43 °C.",
-            {"temperature": temperature},
-        )
+        raise temperature_invalid(temperature)
 
 
 def record_follow_up(

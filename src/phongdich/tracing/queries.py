@@ -462,3 +462,12 @@ def visible_cases(
     return list(
         session.scalars(query.order_by(Case.confirmed_on.desc(), Case.id.desc()).limit(limit))
     )
+
+
+def communes_managed(session: Session, principal: Principal, limit: int = 1000) -> list[Area]:
+    """The communes where the principal may register a case (for someone with no address)."""
+    refs = areas_for(principal, "case.manage")
+    query = select(Area).where(Area.level == "commune")
+    if refs is not None:
+        query = query.where(in_areas(refs))
+    return list(session.scalars(query.order_by(Area.scheme, Area.path).limit(limit)))

@@ -20,7 +20,7 @@ from phongdich.tracing.contacts import (
     decide,
     load_contact,
 )
-from phongdich.tracing.follow_ups import due_follow_ups, record_follow_up
+from phongdich.tracing.follow_ups import due_follow_ups, record_follow_up, station_names
 from phongdich.tracing.outcomes import set_outcome
 from phongdich.tracing.queries import load_case, visible_cases
 from phongdich.tracing.schemas import (
@@ -43,7 +43,6 @@ from phongdich.tracing.service import candidates_of, compute_candidates, registe
 from phongdich.tracing.tasks import queue_f1_export
 from phongdich.tracing.timeline import approve_timeline, timeline_of
 from phongdich.tracing.warnings import alert_venues
-from phongdich.venues.queries import area_names
 from phongdich.web.api.common import api_write
 from phongdich.web.context import Ctx, CtxDep
 
@@ -174,7 +173,7 @@ def becomes_case(contact_id: int, body: BecomeCase, ctx: CtxDep, request: Reques
 @router.get("/follow-ups", summary="Lịch theo dõi F1, F2 trong ngày của trạm y tế")
 def follow_ups(ctx: CtxDep, day: Annotated[date | None, Query()] = None) -> list[DueFollowUp]:
     views = due_follow_ups(ctx.db, ctx.require_principal(), day=day or local_day(ctx.now))
-    names = area_names(ctx.db, list({v.station.id: v.station for v in views}.values()))
+    names = station_names(ctx.db, views)
     return [
         DueFollowUp(
             follow_up=FollowUpRead.model_validate(v.follow_up),

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 
-from phongdich.auth.policy import Principal, areas_for, require_somewhere
+from phongdich.auth.policy import areas_for, require_somewhere
 from phongdich.core.clock import local_day
 from phongdich.core.errors import AppError
 from phongdich.core.i18n import N_
@@ -28,7 +28,7 @@ from phongdich.tracing.contacts import (
 from phongdich.tracing.graph import chain_graph, render_svg
 from phongdich.tracing.insights import area_counts, find_common_sources
 from phongdich.tracing.outcomes import set_outcome
-from phongdich.tracing.queries import in_areas, load_case, visible_cases
+from phongdich.tracing.queries import communes_managed, load_case, visible_cases
 from phongdich.tracing.service import (
     candidates_of,
     compute_candidates,
@@ -106,21 +106,15 @@ def cases_page(ctx: CtxDep, q: Annotated[str, Query(max_length=60)] = "") -> HTM
     people = people_by_id(ctx.db, [c.person_id for c in cases])
     found = search_people(ctx.db, principal, q) if q.strip() else []
     # Someone without a commune address is registered in a commune the officer chooses.
-    communes = _communes(ctx, principal) if any(p.area_id is None for p in found) else {}
+    communes = (
+        area_names(ctx.db, communes_managed(ctx.db, principal))
+        if any(p.area_id is None for p in found)
+        else {}
+    )
     return render(
         ctx, "tracing/cases.html", cases=cases, people=people, q=q, found=found,
         today=local_day(ctx.now), communes=communes,
     )  # fmt: skip
-
-
-def _communes(ctx: Ctx, principal: Principal) -> dict[int, str]:
-    """The communes where the officer may register a case, by full name."""
-    refs = areas_for(principal, "case.manage")
-    query = select(Area).where(Area.level == "commune")
-    if refs is not None:
-        query = query.where(in_areas(refs))
-    rows = list(ctx.db.scalars(query.order_by(Area.scheme, Area.path).limit(1000)))
-    return area_names(ctx.db, rows)
 
 
 @router.post("/tracing/cases")

@@ -10,11 +10,14 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from phongdich.core.clock import local_day
-from phongdich.core.errors import AppError
 from phongdich.core.i18n import N_
 from phongdich.models import FollowUp
-from phongdich.tracing.follow_ups import due_follow_ups, record_follow_up
-from phongdich.venues.queries import area_names
+from phongdich.tracing.follow_ups import (
+    due_follow_ups,
+    record_follow_up,
+    station_names,
+    temperature_invalid,
+)
 from phongdich.web.context import CtxDep, check_csrf
 from phongdich.web.pages.tracing import parse_day
 from phongdich.web.templating import env, render
@@ -50,9 +53,7 @@ def _temperature(value: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise AppError(
-            "follow_up.temperature_invalid", "Nhiệt độ phải từ 34 đến 43 °C.", {"value": value}
-        ) from None
+        raise temperature_invalid(value) from None
 
 
 @router.get("/tracing/follow-ups", response_class=HTMLResponse)
@@ -65,7 +66,7 @@ def follow_ups_page(
     today = local_day(ctx.now)
     shown = min(parse_day(day) or today, today)
     views = due_follow_ups(ctx.db, principal, day=shown)
-    stations = area_names(ctx.db, list({v.station.id: v.station for v in views}.values()))
+    stations = station_names(ctx.db, views)
     return render(
         ctx,
         "tracing/follow_ups.html",
