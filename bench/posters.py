@@ -39,7 +39,9 @@ def _check_pages(pdf: bytes) -> str:
         texts = []
         for index in (0, len(doc) - 1):
             page = doc[index]
-            found = zxingcpp.read_barcodes(page.render(scale=1.5).to_pil())
+            found = zxingcpp.read_barcodes(
+                page.render(scale=1.5).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode
+            )
             texts.append(found[0].text if found else "")
             page.close()
         pages = len(doc)

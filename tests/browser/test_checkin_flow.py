@@ -35,7 +35,7 @@ def decode_poster(pdf: bytes) -> str:
         image = doc[0].render(scale=2.0).to_pil()
     finally:
         doc.close()
-    results = zxingcpp.read_barcodes(image)
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(results) == 1
     return results[0].text
 

@@ -52,7 +52,7 @@ def decode_first_page(pdf: bytes) -> str:
         image = doc[0].render(scale=2.0).to_pil()
     finally:
         doc.close()
-    found = zxingcpp.read_barcodes(image)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(found) == 1
     return found[0].text
 

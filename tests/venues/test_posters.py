@@ -32,7 +32,7 @@ def read_pages(pdf: bytes) -> list[tuple[str, str, float]]:
             width_pt, height_pt = page.get_size()
             assert (round(width_pt), round(height_pt)) == (595, 842)  # A4
             image = page.render(scale=SCALE).to_pil()
-            results = zxingcpp.read_barcodes(image)
+            results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
             assert len(results) == 1, "exactly one QR per poster"
             pos = results[0].position
             width_px = (

@@ -22,7 +22,9 @@ BASE = "https://phongdich.caobang.example"
 
 
 def decode_png(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    results = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert len(results) == 1
     return results[0].text
 
