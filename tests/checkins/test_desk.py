@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from phongdich.audit.service import Actor
 from phongdich.auth.tokens import principal_for_token
 from phongdich.checkins import desk
+from phongdich.checkins.counting import count_visits
 from phongdich.checkins.service import HARDWARE_SCANNER, record_check_in
 from phongdich.models import ApiToken, Person, Venue, VenueDailyActivity, Visit
 from phongdich.people.personal_qr import issue_qr
@@ -109,6 +110,9 @@ def test_the_desk_records_what_the_general_path_records(db: Session) -> None:
     desk_visits = _visits(db, *recorded["desk"])
     assert desk_visits == _visits(db, *recorded["orm"])
     assert [v[5] for v in desk_visits] == ["next_checkin", "next_checkin", None, "next_checkin"]
+    # Both queued their new visits for the counters, which count them when the job runs.
+    assert _counters(db, recorded["desk"][1][0]) == []
+    assert count_visits(db, T0) == {"counted": 8, "gone": 0}
     for i in (0, 1):
         assert _counters(db, recorded["desk"][1][i]) == _counters(db, recorded["orm"][1][i])
     assert _counters(db, recorded["desk"][1][0])[0][1:] == (3, 1, 0)  # 3 new visits, 1 person

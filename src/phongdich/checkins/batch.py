@@ -11,7 +11,8 @@ those. A row for a venue the device is not allowed to scan for is one such bad r
 
 The work is a handful of statements per batch, whatever its size: venues, people, known ids and
 the people's recent visits are read in chunks, the rules run in memory, new visits go in with
-one executemany and the venue counters with `record_scans`.
+one executemany (COPY on PostgreSQL), and are queued for the venue counters
+(`checkins.counting`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import can
 from phongdich.checkins import rows as visit_rows
+from phongdich.checkins.counting import queue_device_scans
 from phongdich.checkins.service import (
     DEVICE_BATCH,
     LOOKBACK,
@@ -39,7 +41,6 @@ from phongdich.core.errors import AppError
 from phongdich.db import Raw
 from phongdich.models import Area, Venue, VenueLocation
 from phongdich.people.personal_qr import KEYS, REVOKED_MESSAGE, token_from_text
-from phongdich.venues.activity import Scan, record_scans
 from phongdich.venues.queries import OPERATING, venue_target
 
 MAX_BATCH = 2000  # ~600 kB of JSON: under the server's 1 MB body limit
@@ -286,9 +287,7 @@ def _store(
                 for r, v in created
             ],
         )
-        record_scans(
-            session, [Scan(v.venue_id, str(r.person_id), v.checked_in_at) for r, v in created]
-        )
+        queue_device_scans(raw, token_id, [r.scan.client_scan_id for r, _ in created])
     result.stored = len(created)
 
 

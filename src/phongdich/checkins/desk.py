@@ -5,8 +5,9 @@ A busy gate scans a person every second or two, and every scan is a request; thr
 scan cost ~2 ms of CPU, most of it building and tracking objects that live for one request.
 Here the same work reads and writes plain rows: the token's row, the person's row (is this code
 still current?), the venue's row (open? which type?), the person's visits of the last day, then
-one insert, two counter upserts and one venue update. The rules are the very functions the ORM
-path uses (`check_time`, `check_operating`, `place_scan`); only the reading and writing differ.
+one insert and its place in the counting queue (`checkins.counting`). The rules are the very
+functions the ORM path uses (`check_time`, `check_operating`, `place_scan`); only the reading and
+writing differ.
 
 The desk takes only the common case and says `NotForTheDesk` for anything else before it has
 written a thing (a chip-card string or a typed ID, a token not held for this very venue, a
@@ -22,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from phongdich.auth.policy import Principal, Target, can
+from phongdich.checkins import counting
 from phongdich.checkins import rows as visit_rows
 from phongdich.checkins.service import (
     CREATED,
@@ -38,7 +40,6 @@ from phongdich.core.errors import NotFound
 from phongdich.db import Raw
 from phongdich.people.ids import guess_id_type, looks_like_chip_qr
 from phongdich.people.personal_qr import named_in, revoked, token_from_text
-from phongdich.venues.activity import count_visit
 
 
 class NotForTheDesk(Exception):
@@ -138,5 +139,5 @@ def scan(
         received_at=now,
     )
     visit_id = db.run(visit_rows.INSERT_SQL + " RETURNING id", *values)[0][0]
-    count_visit(db, venue_id=venue_id, person_key=str(person_id), at=at)
+    counting.queue(db, visit_id)
     return DeskScan(CREATED, visit_id, person_id, full_name, birth_year)

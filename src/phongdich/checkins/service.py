@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import Target, can, require
+from phongdich.checkins.counting import queue_visit
 from phongdich.checkins.rules import (
     EXPLICIT,
     FALLBACK_STAY_MINUTES,
@@ -34,7 +35,6 @@ from phongdich.checkins.rules import (
 from phongdich.core.errors import AppError, NotFound
 from phongdich.models import Area, Person, Venue, VenueLocation, VenueType, Visit
 from phongdich.people.service import person_target
-from phongdich.venues.activity import record_scan
 from phongdich.venues.queries import OPERATING, venue_target
 
 CITIZEN_SCAN, STAFF_SCAN, HARDWARE_SCANNER, KHAI_HO, DEVICE_BATCH = (
@@ -253,7 +253,7 @@ def record_check_in(
     visit.client_scan_id = client_scan_id
     visit.received_at = now
     _insert_visit(session, visit)
-    record_scan(session, venue, person_key=str(person.id), at=at)
+    queue_visit(session, visit.id)  # the venue counters count it within a minute
     return Recorded(visit, CREATED, person.id)
 
 

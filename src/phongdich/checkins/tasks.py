@@ -1,6 +1,7 @@
-"""Periodic check-in jobs: close visits whose estimated end has passed, and delete check-ins
-older than the retention period (the TraceTogether lesson: keep movement data only as long
-as tracing needs it). Venue counters are separate tables and keep their aggregates."""
+"""Periodic check-in jobs: count new visits into the venue counters (`checkins.counting`), close
+visits whose estimated end has passed, and delete check-ins older than the retention period (the
+TraceTogether lesson: keep movement data only as long as tracing needs it). Venue counters are
+separate tables and keep their aggregates."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import SYSTEM, record
+from phongdich.checkins.counting import count_visits
 from phongdich.checkins.rules import estimated_end
 from phongdich.core.errors import AppError
 from phongdich.jobs.registry import PeriodicJob
@@ -28,6 +30,7 @@ def close_ended_visits(session: Session, now: datetime) -> dict[str, Any]:
     of scanning the whole visits table.
     """
     since = now - CLOSE_HORIZON
+    count_visits(session, now)  # the venues' last scans, up to date with the newest visits
     venue_ids = list(session.scalars(select(Venue.id).where(Venue.last_scan_at >= since)))
     closed = 0
     for i in range(0, len(venue_ids), 200):
@@ -57,6 +60,7 @@ def delete_old_checkins(session: Session, now: datetime, *, retention_days: int)
             f"{MAX_RETENTION_DAYS} ngày.",
             {"retention_days": retention_days},
         )
+    count_visits(session, now)  # anything still queued is counted before it goes
     cutoff = now - timedelta(days=retention_days)
     old = Visit.checked_in_at < cutoff
     count, oldest, newest = session.execute(
@@ -81,6 +85,12 @@ def delete_old_checkins(session: Session, now: datetime, *, retention_days: int)
 def periodic(retention_days: int = DEFAULT_RETENTION_DAYS) -> list[PeriodicJob]:
     """The jobs, with the retention period the entry point read from its settings."""
     return [
+        PeriodicJob(
+            name="checkins.count_visits",
+            every=timedelta(minutes=1),
+            run=count_visits,
+            description="Cộng các lượt khai báo mới vào số liệu hoạt động của địa điểm",
+        ),
         PeriodicJob(
             name="checkins.close_ended",
             every=timedelta(minutes=15),

@@ -3,7 +3,7 @@
 from phongdich.models.accounts import ApiToken, AuthAttempt, PhoneCode, RoleGrant, User, WebSession
 from phongdich.models.areas import Area, AreaSetting
 from phongdich.models.audit import AuditEntry
-from phongdich.models.checkins import HistoryLookup, Visit
+from phongdich.models.checkins import HistoryLookup, UncountedVisit, Visit
 from phongdich.models.jobs import BackgroundJob, JobRun
 from phongdich.models.messaging import SmsMessage
 from phongdich.models.people import Person, PersonQrCode
@@ -48,6 +48,7 @@ __all__ = [
     "SigningKey",
     "SmsMessage",
     "TracingExport",
+    "UncountedVisit",
     "User",
     "Venue",
     "VenueAlert",

@@ -55,6 +55,20 @@ class Visit(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class UncountedVisit(Base):
+    """A new visit the venue counters have not counted yet (`checkins.counting`).
+
+    A scan writes this one small row instead of the three counter writes (the day's counts, the
+    venue's visitor row, the venue's last scan), which cost a third of a device scan; the
+    counting job takes these in bulk every minute and deletes them as it counts. No foreign key:
+    a visit deleted before it is counted (a merge, a retention run) is simply not counted.
+    """
+
+    __tablename__ = "uncounted_visits"
+
+    visit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class HistoryLookup(Base):
     """An official looked at a person's movement history, saying why. The person sees these."""
 

@@ -1,5 +1,7 @@
-"""Per-venue activity counters, kept up to date as scans arrive, so that reports never read raw
-check-ins (10 M rows take seconds to count by day; the counters take milliseconds).
+"""Per-venue activity counters, kept up to date as scans are counted, so that reports never read
+raw check-ins (10 M rows take seconds to count by day; the counters take milliseconds). Poster
+checks are counted as they happen; visits by the counting job a minute later at most
+(`checkins.counting`), which keeps that work out of every scan.
 
 For each scan: one upsert into `venue_visitors` (the last local day this person was seen here;
 it tells whether the person is new for the day), one upsert into `venue_daily_activity` (scans,
@@ -25,7 +27,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from phongdich.core.clock import local_day
-from phongdich.db import Raw
 from phongdich.models import Venue, VenueDailyActivity, VenueVisitor
 from phongdich.venues.queries import ACTIVE, APPROVED, ARCHIVED, DORMANT
 
@@ -150,35 +151,6 @@ def record_scan(
     )
     _apply_to_venue(venue, kind, at)
     session.flush()
-
-
-# `record_scan`'s three statements, written out for the driver's cursor (`db.Raw`), for the
-# scan desk's hot path; a test holds both to the same counters.
-_RAW_VISITOR = (
-    "INSERT INTO venue_visitors (venue_id, person_key, last_day) VALUES (?, ?, ?) "
-    "ON CONFLICT (venue_id, person_key) DO UPDATE SET last_day = excluded.last_day "
-    "WHERE venue_visitors.last_day < excluded.last_day RETURNING id"
-)
-_RAW_DAILY = (
-    "INSERT INTO venue_daily_activity (venue_id, day, scans, visitors, poster_checks) "
-    "VALUES (?, ?, 1, ?, 0) ON CONFLICT (venue_id, day) DO UPDATE SET "
-    "scans = venue_daily_activity.scans + excluded.scans, "
-    "visitors = venue_daily_activity.visitors + excluded.visitors"
-)
-_RAW_VENUE_SEEN = (
-    "UPDATE venues SET last_scan_at = ?, status = CASE WHEN status IN ("  # noqa: S608  (constants)
-    + ", ".join(f"'{s}'" for s in REVIVABLE)
-    + f") THEN '{ACTIVE}' ELSE status END "
-    "WHERE id = ? AND (last_scan_at IS NULL OR last_scan_at <= ?)"
-)
-
-
-def count_visit(raw: Raw, *, venue_id: int, person_key: str, at: datetime) -> None:
-    """`record_scan` of one visit, on the driver's cursor."""
-    day = raw.day_in(local_day(at))
-    new_visitor = bool(raw.run(_RAW_VISITOR, venue_id, person_key, day))
-    raw.run(_RAW_DAILY, venue_id, day, int(new_visitor))
-    raw.run(_RAW_VENUE_SEEN, raw.time_in(at), venue_id, raw.time_in(at))
 
 
 def _existing_last_days(
