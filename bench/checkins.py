@@ -53,6 +53,7 @@ from phongdich.auth.tokens import create_api_token
 from phongdich.core import signing
 from phongdich.core.text import fold
 from phongdich.models import Person, PersonQrCode
+from phongdich.people.personal_qr import token_digest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -279,11 +280,22 @@ def make_people(session: Session, n: int, now: datetime) -> list[str]:
         ids += session.scalars(
             insert(Person).returning(Person.id, sort_by_parameter_order=True), rows
         ).all()
+    # As `personal_qr` issues them: the token, and its digest on the code's record.
+    tokens = [signer.sign({"p": pid, "s": 1}, now=now) for pid in ids]
     session.execute(
         insert(PersonQrCode),
-        [{"person_id": pid, "serial": 1, "kid": signer.kid, "issued_at": now} for pid in ids],
+        [
+            {
+                "person_id": pid,
+                "serial": 1,
+                "kid": signer.kid,
+                "issued_at": now,
+                "token_digest": token_digest(token),
+            }
+            for pid, token in zip(ids, tokens, strict=True)
+        ],
     )
-    return [signer.sign({"p": pid, "s": 1}, now=now) for pid in ids]
+    return tokens
 
 
 def setup_platform(engine: Engine, people: int) -> tuple[int, str, list[str]]:

@@ -40,7 +40,7 @@ from phongdich.checkins.service import (
 from phongdich.core.errors import AppError
 from phongdich.db import Raw
 from phongdich.models import Area, Venue, VenueLocation
-from phongdich.people.personal_qr import KEYS, REVOKED_MESSAGE, token_from_text
+from phongdich.people.personal_qr import REVOKED_MESSAGE, named_many, token_from_text
 from phongdich.venues.queries import OPERATING, venue_target
 
 MAX_BATCH = 2000  # ~600 kB of JSON: under the server's 1 MB body limit
@@ -110,8 +110,9 @@ def record_batch(
         cid = scan.client_scan_id if scan is not None else None
         result.errors.append(RowError(i, cid, err.code, err.message))
 
-    # Every code's signature at once (on both cores; each code once however often it appears).
-    verified = KEYS.verify_many(session, [token_from_text(scan.code) for scan in scans])
+    # Every code at once: issued codes by one look-up, others by signature on both cores.
+    codes = [token_from_text(scan.code) for scan in scans]
+    named = named_many(session, codes)
     seen_ids: set[str] = set()
     for i, scan in enumerate(scans):
         try:
@@ -123,13 +124,10 @@ def record_batch(
                 continue
             seen_ids.add(cid)
             at = check_time(scan.at, now)
-            claims = verified[token_from_text(scan.code)]
-            if isinstance(claims, AppError):
-                raise claims
-            person_id, serial = claims.get("p"), claims.get("s")
-            if not isinstance(person_id, int) or not isinstance(serial, int):
-                raise AppError("qr.malformed", "Mã QR không phải mã QR cá nhân.")
-            rows.append(_Row(i, scan, at, person_id, serial))
+            person = named[codes[i]]
+            if isinstance(person, AppError):
+                raise person
+            rows.append(_Row(i, scan, at, *person))
         except AppError as err:
             bad(i, scan, err)
     rows = _drop_known(session, device_token_id, rows, result)

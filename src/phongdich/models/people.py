@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from phongdich.db import Base, UTCDateTime
@@ -67,3 +76,6 @@ class PersonQrCode(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # SHA-256 of the token as issued: a scanned token is looked up by it and, found, needs no
+    # signature check (`people.personal_qr`). None for codes issued before it was kept.
+    token_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
