@@ -244,14 +244,15 @@ def _store(
     user_id = actor.principal.user_id if actor.principal else None
     before = {id(v): v.ending() for visits in timelines.values() for v in visits}
     created: list[tuple[_Row, visit_rows.VisitRow]] = []
+    # Each venue's default stay, once (ORM attributes cost microseconds per read).
+    stays = {vid: STAYS.minutes(session, v.type_id) for vid, v in venues.items()}
     for r in sorted(rows, key=lambda r: (r.at, r.index)):
-        venue = venues[r.scan.venue_id]
         visit, is_new = place_scan(
             timelines[r.person_id],
-            venue_id=venue.id,
+            venue_id=r.scan.venue_id,
             location_id=r.scan.location_id,
             at=r.at,
-            stay_minutes=STAYS.minutes(session, venue.type_id),
+            stay_minutes=stays[r.scan.venue_id],
             new=visit_rows.VisitRow,
         )
         if is_new:
