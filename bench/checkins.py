@@ -671,3 +671,4 @@ def _wrapped(result: WrkResult) -> str:
 
 if __name__ == "__main__":
     main()
+

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor
@@ -131,7 +132,9 @@ def test_the_lane_answers_and_refuses_like_the_route(client: TestClient, db: Ses
     r = client.post("/api/v1/checkins/scan", json=body, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "created"
-    assert r.headers["x-content-type-options"] == "nosniff"  # the lane is inside our headers
+    # The lane answers in front of the middleware, with the same security headers.
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     token = db.get(ApiToken, token_id)
     assert token is not None
     db.refresh(token)
@@ -184,3 +187,25 @@ def test_the_lane_answers_and_refuses_like_the_route(client: TestClient, db: Ses
         400,
         "checkin.venue_not_operating",
     )
+
+
+def test_the_lane_leaves_oversized_bodies_to_the_size_limit_and_answers_its_own_errors(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = venue(db)
+    secret, _ = device_token(db, gate)
+    _, me = citizen_with_person(db)
+    auth = {"Authorization": f"Bearer {secret}"}
+    body = {"venue_id": gate.id, "code": qr_of(db, me), "client_scan_id": "x" * 64}
+    huge = {**body, "padding": "x" * 1_000_001}
+    assert_error(client.post("/api/v1/checkins/scan", json=huge, headers=auth), 413,
+                 "request.too_large")  # fmt: skip
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(desk, "scan", broken)
+    r = client.post("/api/v1/checkins/scan", json=body, headers=auth)
+    assert_error(r, 500, "server.error")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert db.scalar(select(func.count()).select_from(Visit)) == 0  # nothing half-written

@@ -6,11 +6,13 @@ import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from phongdich.config import Settings
 from phongdich.core.clock import Clock, SystemClock
@@ -40,6 +42,17 @@ def _job_loop(app: FastAPI, stop: threading.Event) -> None:
         stop.wait(app.state.settings.job_poll_seconds)
 
 
+class App(FastAPI):
+    """The FastAPI app with the scan lane in front of its whole middleware stack (see
+    `web.api.scan_lane`): every request passes the lane, which answers device scans and hands
+    the rest to FastAPI as usual."""
+
+    scan_lane: ScanLane
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.scan_lane(scope, receive, send)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -65,7 +78,7 @@ def create_app(
         if thread:
             thread.join(timeout=5)
 
-    app = FastAPI(
+    app = App(
         title="phongdich API",
         summary="API của nền tảng phòng dịch: địa bàn, tài khoản, mã truy cập, nhật ký.",
         version="1",
@@ -82,8 +95,9 @@ def create_app(
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    # Innermost of ours: size limit and security headers apply to the scan lane's answers too.
-    app.add_middleware(ScanLane, state=app.state)
+    app.scan_lane = ScanLane(
+        partial(FastAPI.__call__, app), app.state, max_body_bytes=settings.max_body_bytes
+    )
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

@@ -17,12 +17,28 @@ def error_body(code: str, message: str, details: Any = None) -> bytes:
     ).encode()
 
 
-async def send_json(send: Send, status: int, body: bytes) -> None:
-    """A whole JSON response from plain ASGI."""
+# On every response: by `LocaleAndHeaders`, and by the scan lane, which answers before it.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        b"script-src 'self'; frame-ancestors 'none'",
+    ),
+]
+
+
+async def send_json(send: Send, status: int, body: bytes, *, secure: bool = False) -> None:
+    """A whole JSON response from plain ASGI; `secure` adds the security headers (for answers
+    given outside `LocaleAndHeaders`)."""
     headers = [
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
     ]
+    if secure:
+        headers += SECURITY_HEADERS
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -105,18 +121,7 @@ class LocaleAndHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                    (
-                        b"content-security-policy",
-                        b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                        b"script-src 'self'; frame-ancestors 'none'",
-                    ),
-                ]
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
