@@ -160,9 +160,8 @@ def _drop_known(
     raw = Raw(session.connection())
     known: set[str] = set()
     for chunk in _chunks([r.scan.client_scan_id for r in rows]):
-        among, values = raw.one_of("client_scan_id", chunk)
-        sql = f"SELECT client_scan_id FROM visits WHERE device_token_id = ? AND {among}"  # noqa: S608
-        known.update(cid for (cid,) in raw.run(sql, token_id, *values))
+        sql, values = visit_rows.of_device(raw, "v.client_scan_id", token_id, chunk)
+        known.update(cid for (cid,) in raw.run(sql, *values))
     result.duplicates += sum(1 for r in rows if r.scan.client_scan_id in known)
     return [r for r in rows if r.scan.client_scan_id not in known]
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from phongdich.checkins import rows as visit_rows
 from phongdich.db import Raw
 from phongdich.models import UncountedVisit
 from phongdich.venues.activity import Scan, record_scans
@@ -48,13 +49,9 @@ def queue_device_scans(raw: Raw, device_token_id: int, client_scan_ids: Sequence
     """Queue the visits a device's batch has just stored, found by their unique (device, client
     scan id): COPY on PostgreSQL hands back no ids, and this costs one statement per 500."""
     for i in range(0, len(client_scan_ids), _IDS):
-        among, values = raw.one_of("client_scan_id", client_scan_ids[i : i + _IDS])
-        raw.run(
-            "INSERT INTO uncounted_visits (visit_id) SELECT id FROM visits "  # noqa: S608
-            f"WHERE device_token_id = ? AND {among}",
-            device_token_id,
-            *values,
-        )
+        chunk = client_scan_ids[i : i + _IDS]
+        sql, values = visit_rows.of_device(raw, "v.id", device_token_id, chunk)
+        raw.run(f"INSERT INTO uncounted_visits (visit_id) {sql}", *values)
 
 
 def count_visits(session: Session, now: datetime) -> dict[str, Any]:

@@ -108,3 +108,25 @@ def changes(
         for v in visits
         if v.id is not None and before[id(v)] != v.ending()
     ]
+
+
+def of_device(
+    raw: Raw, columns: str, token_id: int, client_scan_ids: Sequence[str]
+) -> tuple[str, tuple[Any, ...]]:
+    """A SELECT of `columns` (of `v`, the visit) from one device's visits with these client scan
+    ids, and its values: one probe of the unique (device, client scan id) index per id. On
+    PostgreSQL that takes a LATERAL join over the ids; the plain `= ANY` let the planner filter
+    every visit of the device instead (with statistics from before a large upload, it judged
+    the device to have one visit): ~25 ms per 500 ids once a device had 60,000 visits."""
+    if raw.sqlite:
+        return (
+            f"SELECT {columns} FROM visits v WHERE v.device_token_id = ? "  # noqa: S608
+            f"AND v.client_scan_id IN ({raw.marks(len(client_scan_ids))})",
+            (token_id, *client_scan_ids),
+        )
+    return (
+        f"SELECT {columns} FROM unnest(?::varchar[]) AS c(client_scan_id) "  # noqa: S608
+        "CROSS JOIN LATERAL (SELECT * FROM visits WHERE device_token_id = ? "
+        "AND client_scan_id = c.client_scan_id) v",
+        (list(client_scan_ids), token_id),
+    )
