@@ -123,7 +123,12 @@ def sms() -> OutboxSender:
 
 @pytest.fixture
 def settings(database: FreshDatabase) -> Settings:
-    return Settings(database_url=database.url, run_jobs_in_process=False, _env_file=None)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        database_url=database.url,
+        run_jobs_in_process=False,
+        freeze_gc_at_start=False,  # an app per test: frozen objects would pile up
+        _env_file=None,
+    )
 
 
 @pytest.fixture

@@ -40,5 +40,8 @@ class Settings(BaseSettings):
     sms_gateway_token: str = ""
     # Periodic jobs run inside `serve` unless a separate worker does them.
     run_jobs_in_process: bool = True
+    # At start, collect once and move what is alive out of the garbage collector's reach (see
+    # `web.app`). Off where many apps start in one process (the tests): what is frozen stays.
+    freeze_gc_at_start: bool = True
     job_poll_seconds: float = 30.0
     checkin_retention_days: int = 28

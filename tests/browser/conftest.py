@@ -48,7 +48,12 @@ def live_server() -> Iterator[LiveServer]:
         fill_demo(session, now=SystemClock().now())
         session.commit()
     port = _free_port()
-    settings = Settings(database_url=fresh.url, run_jobs_in_process=False, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=fresh.url,
+        run_jobs_in_process=False,
+        freeze_gc_at_start=False,  # it runs inside the test process
+        _env_file=None,
+    )
     app = create_app(settings, session_factory=factory)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

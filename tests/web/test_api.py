@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from phongdich.auth.roles import Role
+from phongdich.config import Settings
 from phongdich.models import ApiToken, AreaSetting, AuditEntry, SmsMessage, User
+from phongdich.web.app import create_app
 from tests.factories import (
     HOA_AN,
     HOANG_TUNG,
@@ -241,3 +244,16 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/areas" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_serving_starts_with_start_up_objects_out_of_the_collectors_reach(
+    settings: Settings, factory: sessionmaker[Session]
+) -> None:
+    gc.unfreeze()
+    app = create_app(settings.model_copy(update={"freeze_gc_at_start": True}),
+                     session_factory=factory, run_jobs=False)  # fmt: skip
+    try:
+        with TestClient(app):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()  # the rest of the suite collects as usual

