@@ -671,4 +671,3 @@ def _wrapped(result: WrkResult) -> str:
 
 if __name__ == "__main__":
     main()
-
