@@ -270,6 +270,7 @@ def _store(
     if created:
         for r, v in created:
             v.device_token_id, v.client_scan_id = token_id, r.scan.client_scan_id
+        received = raw.time_in(now)
         _insert_visits(
             session,
             raw,
@@ -280,7 +281,7 @@ def _store(
                     person_id=r.person_id,
                     source=DEVICE_BATCH,
                     recorded_by_id=user_id,
-                    received_at=now,
+                    received=received,
                 )
                 for r, v in created
             ],

@@ -136,7 +136,7 @@ def scan(
         person_id=person_id,
         source=HARDWARE_SCANNER,
         recorded_by_id=None,  # a device, not a user
-        received_at=now,
+        received=db.time_in(now),
     )
     visit_id = db.run(visit_rows.INSERT_SQL + " RETURNING id", *values)[0][0]
     counting.queue(db, visit_id)

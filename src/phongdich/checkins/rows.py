@@ -75,23 +75,28 @@ def new_values(
     person_id: int,
     source: str,
     recorded_by_id: int | None,
-    received_at: datetime,
+    received: Any,
 ) -> tuple[Any, ...]:
-    """The values of NEW_COLUMNS for a visit the rules have just placed."""
+    """The values of NEW_COLUMNS for a visit the rules have just placed; `received` is the
+    receipt time as stored (`raw.time_in(now)`, converted once for a whole batch)."""
+    checked_in = raw.time_in(visit.checked_in_at)
     return (
         person_id,
         visit.venue_id,
         visit.location_id,
         source,
-        raw.time_in(visit.checked_in_at),
-        raw.time_in(visit.last_seen_at),
+        checked_in,
+        # A new visit was last seen when it began, unless a later scan already extended it.
+        checked_in
+        if visit.last_seen_at is visit.checked_in_at
+        else raw.time_in(visit.last_seen_at),
         raw.time_in(visit.checked_out_at),
         visit.end_rule,
         visit.default_stay_minutes,
         recorded_by_id,
         visit.device_token_id,
         visit.client_scan_id,
-        raw.time_in(received_at),
+        received,
     )
 
 
