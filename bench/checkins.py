@@ -21,8 +21,10 @@ Closed-loop HTTP figures (bare endpoint, single scans) come from wrk (`apt-get i
 one C thread with 16 keep-alive connections for a fixed time, each request its own code and
 client id, so that the client takes one core and the server the other. Paced latency and the
 batches use the asyncio client of bench/loadgen.py (it keeps up with 1,000/s and with batches).
-The machine's load average is printed before and after: figures taken while other work runs
-are not comparable; run it on a quiet machine, a few times, and compare medians.
+Single scans run in rounds, each the bare endpoint then the platform's three cases, and each
+case's share of the bare endpoint is taken round by round: this machine's speed drifts by a
+quarter within a minute, so only runs side by side compare. The load average is printed before
+and after: figures taken while other work runs are not comparable.
 Every loop is bounded; the load generators run in their own processes (bench/loadgen.py).
 """
 
@@ -461,43 +463,38 @@ def bench_platform(
                 venue_id, secret, single_tokens[:300], "w", now - timedelta(hours=9)
             )
             run_wrk(server.port, warmup, seconds=1)
-            # First visits, each round with people of its own, alternating with the bare
-            # endpoint when it is given.
-            share = len(single_tokens) // rounds
-            firsts: list[WrkResult] = []
-            bares: list[WrkResult] = []
+            # Each round: the bare endpoint, then first visits (people of the round's own),
+            # next visits (the same people 3 h later: a new visit that closes the one before;
+            # a shorter run, so that they do not run out), and codes checked by signature.
+            share, signed_share = len(single_tokens) // rounds, len(single_signed) // rounds
+            runs: dict[str, list[WrkResult]] = {"bare": [], "first": [], "next": [], "signed": []}
             for r in range(rounds):
                 if bare is not None:
-                    bares.append(bare.run(seconds))
+                    runs["bare"].append(bare.run(seconds))
                 people = single_tokens[r * share : (r + 1) * share]
-                firsts.append(
+                first = run_wrk(
+                    server.port,
+                    scan_requests(venue_id, secret, people, f"c{r}-", now - timedelta(hours=6)),
+                    seconds=seconds,
+                )
+                runs["first"].append(first)
+                seen = people[: min(first.requests, share)]
+                runs["next"].append(
                     run_wrk(
                         server.port,
-                        scan_requests(venue_id, secret, people, f"c{r}-", now - timedelta(hours=6)),
+                        scan_requests(venue_id, secret, seen, f"h{r}-", now - timedelta(hours=3)),
+                        seconds=max(1.0, seconds - 1),
+                    )
+                )
+                signed = single_signed[r * signed_share : (r + 1) * signed_share]
+                runs["signed"].append(
+                    run_wrk(
+                        server.port,
+                        scan_requests(venue_id, secret, signed, f"s{r}-", now - timedelta(hours=6)),
                         seconds=seconds,
                     )
                 )
-            first = firsts[0]
-            # The people of the first round, each once more 3 h later: a new visit that closes
-            # the one before. A shorter run, so that the people do not run out.
-            seen = single_tokens[: min(first.requests, share)]
-            following = run_wrk(
-                server.port,
-                scan_requests(venue_id, secret, seen, "h", now - timedelta(hours=3)),
-                seconds=max(1.0, seconds - 1),
-            )
-            signed = run_wrk(
-                server.port,
-                scan_requests(venue_id, secret, single_signed, "s", now - timedelta(hours=6)),
-                seconds=seconds,
-            )
-            out.update(
-                single_firsts=firsts,
-                bares=bares,
-                single_next=following,
-                single_signed=signed,
-                single_stored=count_visits(engine) - history,
-            )
+            out.update(single_runs=runs, single_stored=count_visits(engine) - history)
             if p99:
                 n = min(len(single_tokens), 5000)
                 paced = run_load(
@@ -569,9 +566,13 @@ def main() -> None:
             )
     finally:
         bare_server.stop()
-    bares, firsts, paced = res["bares"], res["single_firsts"], res["paced"]
+    runs, paced = res["single_runs"], res["paced"]
+    bares = runs["bare"]
     bare_rate = statistics.median(b.rate for b in bares)
-    print(f"  {len(bares)} rounds, each a bare run then a platform run of {seconds:.0f} s:")
+    print(
+        f"  {len(bares)} rounds of {seconds:.0f} s runs, each: the bare endpoint, then the "
+        "platform's three cases"
+    )
     line(
         "bare FastAPI endpoint, one insert + commit per request",
         bare_rate,
@@ -580,30 +581,23 @@ def main() -> None:
         + ", ".join(f"{b.rate:,.0f}" for b in bares)
         + f" ({sum(b.errors for b in bares)} errors)",
     )
-    ratios = [f.rate / b.rate for f, b in zip(firsts, bares, strict=True)]
-    line(
-        "platform single scan over HTTP, first visits",
-        statistics.median(f.rate for f in firsts),
-        "req/s",
-        f"median; rounds: {', '.join(f'{f.rate:,.0f}' for f in firsts)}; "
-        f"{sum(f.errors for f in firsts)} errors{''.join(_wrapped(f) for f in firsts)}",
-    )
-    print(
-        f"  {'platform ÷ bare, round by round (median)':<58} {statistics.median(ratios):>12.0%} "
-        f"({', '.join(f'{r:.0%}' for r in ratios)}); target ≥ 3,000/s and ≥ 50 %"
-    )
-    for key, label in (("single_next", "next visits"), ("single_signed", "signature checks")):
-        result = res[key]
+    for key, label in (
+        ("first", "first visits"),
+        ("next", "next visits"),
+        ("signed", "codes checked by signature"),
+    ):
+        results = runs[key]
+        ratios = [x.rate / b.rate for x, b in zip(results, bares, strict=True)]
+        target = "; target ≥ 3,000/s and ≥ 50 %" if key == "first" else ""
         line(
-            f"platform single scan over HTTP, {label}",
-            result.rate,
+            f"platform single scan, {label}",
+            statistics.median(x.rate for x in results),
             "req/s",
-            f"{result.rate / bare_rate:.0%} of the bare median ({result.errors} errors"
-            f"{_wrapped(result)})",
+            f"{statistics.median(ratios):.0%} of bare (rounds: "
+            f"{', '.join(f'{q:.0%}' for q in ratios)}){target}; "
+            f"{sum(x.errors for x in results)} errors{''.join(_wrapped(x) for x in results)}",
         )
-    acknowledged = sum(f.requests for f in firsts) + sum(
-        res[k].requests for k in ("single_next", "single_signed")
-    )
+    acknowledged = sum(x.requests for k in ("first", "next", "signed") for x in runs[k])
     print(
         f"  {'visits stored by the single-scan runs':<58} {res['single_stored']:>12,} "
         f"(acknowledged: {acknowledged:,}; plus the warm-up's, and up to 16 a run answered "
@@ -639,7 +633,7 @@ def main() -> None:
                 p99=False,
                 seconds=seconds,
             )
-        firsts = res["single_firsts"]
+        firsts = res["single_runs"]["first"]
         first_rate = statistics.median(f.rate for f in firsts)
         line(
             "platform single scan over HTTP, first visits",
