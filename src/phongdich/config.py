@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=f"sqlite:///{Path('var') / 'phongdich.sqlite3'}",
         description="SQLAlchemy URL; production uses postgresql+psycopg://user@host/db",
     )
+    # PostgreSQL connections each server process keeps open. Under load every worker thread
+    # (40 by default) may want one; with too few, connections beyond the pool were opened and
+    # closed for each request, a new database backend each time (a device scan ran at ~450/s).
+    database_pool_size: int = 20
+    database_max_overflow: int = 20
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -142,8 +142,11 @@ def _sqlite_savepoint(conn: Connection, _name: str | None) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the per-backend settings the platform relies on."""
+    """Create an engine with the per-backend settings the platform relies on (`pool_size` and
+    `max_overflow` are for PostgreSQL; SQLite keeps SQLAlchemy's defaults)."""
     if url.startswith("sqlite"):
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -151,6 +154,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def engine_for(settings: Any) -> Engine:
+    """The engine an entry point makes from its settings (`config.Settings`)."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,13 +8,13 @@ import time
 
 from phongdich.config import Settings
 from phongdich.core.clock import SystemClock
-from phongdich.db import make_engine, make_session_factory
+from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
 from phongdich.jobs.runner import work_once
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> None:
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_for(settings))
     name = f"worker@{socket.gethostname()}:{os.getpid()}"
     clock = SystemClock()
     jobs = periodic_jobs(checkin_retention_days=settings.checkin_retention_days)

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from phongdich.config import Settings
 from phongdich.core.clock import Clock, SystemClock
-from phongdich.db import make_engine, make_session_factory
+from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
 from phongdich.jobs.runner import work_once
 from phongdich.messaging.sms import HttpGatewaySender, OutboxSender, SmsSender
@@ -64,7 +64,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests hand in their own session factory, clock and SMS sender."""
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        session_factory = make_session_factory(engine_for(settings))
     run_jobs = settings.run_jobs_in_process if run_jobs is None else run_jobs
 
     @asynccontextmanager
