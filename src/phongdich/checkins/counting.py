@@ -9,7 +9,8 @@ visits exactly as `record_scans` counts scans, and deletes the queue rows it cou
 transaction. A visit is therefore counted once: a crash before the commit leaves the queue as it
 was, and two runs at once cannot take the same rows (the delete claims them).
 
-So counters run up to a minute behind new visits. Nothing that needs a visit at once reads them:
+So counters run behind new visits by up to the job's minute plus the worker's poll interval (30 s by
+default), about a minute and a half at most. Nothing that needs a visit at once reads them:
 occupancy, in/out lists, histories and tracing read the visits themselves.
 """
 

@@ -253,7 +253,7 @@ def record_check_in(
     visit.client_scan_id = client_scan_id
     visit.received_at = now
     _insert_visit(session, visit)
-    queue_visit(session, visit.id)  # the venue counters count it within a minute
+    queue_visit(session, visit.id)  # counted into the venue counters by the minute job
     return Recorded(visit, CREATED, person.id)
 
 

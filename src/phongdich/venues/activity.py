@@ -1,6 +1,6 @@
 """Per-venue activity counters, kept up to date as scans are counted, so that reports never read
 raw check-ins (10 M rows take seconds to count by day; the counters take milliseconds). Poster
-checks are counted as they happen; visits by the counting job a minute later at most
+checks are counted as they happen; visits by the counting job a minute or so later
 (`checkins.counting`), which keeps that work out of every scan.
 
 For each scan: one upsert into `venue_visitors` (the last local day this person was seen here;

@@ -1,9 +1,9 @@
 """The periodic venue job: a venue with no scan for 7 days becomes dormant, for 30 days archived.
 
-A scan makes it active again when it is counted (`venues.activity.record_scans`, within a minute
-through `checkins.counting`); this job only moves venues down. It also moves up a venue whose
-counters say it was scanned in the last 7 days but whose status lags (e.g. a batch of
-back-dated scans), so the stored status always matches the data.
+A scan makes it active again when it is counted (`venues.activity.record_scans`, a minute or so
+later through `checkins.counting`); this job only moves venues down. It also moves up a venue whose
+counters say it was scanned in the last 7 days but whose status lags (e.g. a batch of back-dated
+scans), so the stored status always matches the data.
 """
 
 from __future__ import annotations
