@@ -29,8 +29,9 @@ from phongdich.models import UncountedVisit
 from phongdich.venues.activity import Scan, record_scans
 
 QUEUE_SQL = "INSERT INTO uncounted_visits (visit_id) VALUES (?)"
-# One transaction takes at most this many (a minute at 1,000 scans/s takes one); the rest wait
-# for the next run, so that one run never holds the writer for long.
+# A run is one transaction: it takes the queue CHUNK visits at a time and stops after
+# MAX_PER_RUN (a busy minute at 1,000 scans/s is 60,000); the rest wait for the next run, so
+# that one run never holds the writer for long.
 CHUNK = 5_000
 MAX_PER_RUN = 100_000
 _IDS = 500  # ids per statement: under SQLite's variable limit
@@ -91,5 +92,6 @@ def count_visits(session: Session, now: datetime) -> dict[str, Any]:
         if len(ids) < CHUNK:
             break
     session.flush()
-    # Taken but not counted: visits deleted while queued (a merge's duplicate, say).
+    # Taken but not counted: visits deleted while queued. Only the retention job deletes
+    # visits, and it counts the queue first, so this stays 0 unless rows are removed by hand.
     return {"counted": counted, "gone": taken - counted}

@@ -60,8 +60,8 @@ class UncountedVisit(Base):
 
     A scan writes this one small row instead of the three counter writes (the day's counts, the
     venue's visitor row, the venue's last scan), which cost a third of a device scan; the
-    counting job takes these in bulk every minute and deletes them as it counts. No foreign key:
-    a visit deleted before it is counted (a merge, a retention run) is simply not counted.
+    counting job takes these in bulk every minute and deletes them as it counts. No foreign key
+    (one check less per scan): a visit deleted before it is counted is simply not counted.
     """
 
     __tablename__ = "uncounted_visits"
