@@ -69,8 +69,8 @@ class ScanLane:
             try:
                 answer = await self._answer(secret, request)
             except AppError as err:
-                body = error_body(err.code, err.message, err.details)
-                await send_json(send, err.status, body, secure=True)
+                refusal = error_body(err.code, err.message, err.details)
+                await send_json(send, err.status, refusal, secure=True)
                 return
             except Exception:
                 log.exception("unhandled error on %s", PATH)
