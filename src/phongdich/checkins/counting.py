@@ -20,12 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from phongdich.checkins import rows as visit_rows
 from phongdich.db import Raw
-from phongdich.models import UncountedVisit
 from phongdich.venues.activity import Scan, record_scans
 
 QUEUE_SQL = "INSERT INTO uncounted_visits (visit_id) VALUES (?)"
@@ -44,7 +42,7 @@ def queue(raw: Raw, visit_id: int) -> None:
 
 def queue_visit(session: Session, visit_id: int) -> None:
     """Queue one new visit for counting (the general check-in path)."""
-    session.execute(insert(UncountedVisit), {"visit_id": visit_id})
+    queue(Raw(session.connection()), visit_id)
 
 
 def queue_device_scans(raw: Raw, device_token_id: int, client_scan_ids: Sequence[str]) -> None:

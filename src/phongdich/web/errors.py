@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phongdich.core.errors import AppError
 from phongdich.core.i18n import gettext_for
+from phongdich.web.middleware import SERVER_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
-        return error_response(
-            request, 500, "server.error", "Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau."
-        )
+        return error_response(request, 500, *SERVER_ERROR)

@@ -9,6 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phongdich.core.i18n import pick_locale
 
+# The answer to an unexpected error, from the exception handler and from the scan lane alike.
+SERVER_ERROR = ("server.error", "Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau.")
+
 
 def error_body(code: str, message: str, details: Any = None) -> bytes:
     """The API's one error shape, for answers given before the router."""

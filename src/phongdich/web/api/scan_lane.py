@@ -36,11 +36,10 @@ from phongdich.auth.tokens import read_token, touch_token
 from phongdich.checkins import desk
 from phongdich.checkins.schemas import PersonBrief, ScanRequest, ScanResult
 from phongdich.core.errors import AppError
-from phongdich.web.middleware import error_body, send_json
+from phongdich.web.middleware import SERVER_ERROR, error_body, send_json
 
 PATH = "/api/v1/checkins/scan"
-# What `web.errors` answers for an unexpected error, in the API's error shape.
-_SERVER_ERROR = error_body("server.error", "Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau.")
+_SERVER_ERROR = error_body(*SERVER_ERROR)
 log = logging.getLogger(__name__)
 
 
