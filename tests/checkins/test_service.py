@@ -3,6 +3,7 @@ venue's day list, and retention (which leaves the venue counters whole)."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from phongdich.checkins.history import look_up_history, lookups_of, own_history,
 from phongdich.checkins.service import CITIZEN_SCAN, STAFF_SCAN, record_check_in
 from phongdich.checkins.tasks import delete_old_checkins
 from phongdich.core.errors import AppError, Forbidden
-from phongdich.models import AuditEntry, HistoryLookup, VenueDailyActivity, Visit
+from phongdich.models import AuditEntry, HistoryLookup, Person, VenueDailyActivity, Visit
 from phongdich.people.personal_qr import issue_qr
 from tests.checkins.factories import citizen_with_person, dependant, qr_of, venue
 from tests.conftest import T0
@@ -84,6 +85,67 @@ def test_a_batch_stores_good_rows_reports_bad_ones_and_is_idempotent(db: Session
     assert daily is not None and (daily.scans, daily.visitors) == (2, 2)
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "checkin.batch")) == 2  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_batch_ends_as_the_same_scans_sent_one_at_a_time(db: Session, seed: int) -> None:
+    """A batch applies the rules to its scans in time order, whatever order they came in, and
+    writes a person's lone scan straight as a new visit: two groups of people with the same
+    earlier visits and the same scans, one sent as a shuffled batch, the other one scan per
+    upload in time order, end with the same visits."""
+    from tests.checkins.factories import device_token
+
+    rnd = random.Random(seed)  # noqa: S311  (a scenario, not a secret)
+    gate, shop = venue(db), venue(db, type_code="market")
+    _, token_id = device_token(db, gate)
+    grants = tuple(
+        Grant(Role.VENUE_STAFF, object_type="venue", object_id=v.id) for v in (gate, shop)
+    )
+    actor = Actor(Principal(label="máy quét", token_id=token_id, grants=grants))
+    staff = actor_of(db, venue_user(db, Role.VENUE_STAFF, shop.id))
+    groups: list[list[Person]] = [[], []]
+    for _ in range(8):
+        pair = [citizen_with_person(db)[1] for _ in groups]
+        earlier = rnd.choice([None, 30, 90, 150])  # minutes before the first scan: a visit
+        for group, person in zip(groups, pair, strict=True):
+            group.append(person)
+            if earlier is not None:
+                record_check_in(db, staff, person=person, venue=shop, source=STAFF_SCAN,
+                                now=T0 - earlier * M)  # fmt: skip
+    plan = []  # (person index, venue, minutes after T0), some within the extension window
+    for i in range(8):
+        at = rnd.randrange(0, 60)
+        for _ in range(rnd.choice([1, 1, 2, 3])):
+            plan.append((i, rnd.choice([gate, shop]), at))
+            at += rnd.choice([2, 4, 40, 200])
+    now = T0 + timedelta(hours=12)
+
+    def scan(group: int, n: int) -> RawScan:
+        i, place, minutes = plan[n]
+        return RawScan(f"{group}-{n}", qr_of(db, groups[group][i]), T0 + minutes * M, place.id)
+
+    batch = [scan(0, n) for n in range(len(plan))]
+    rnd.shuffle(batch)
+    whole = record_batch(db, actor, device_token_id=token_id, scans=batch, now=now)
+    stored = extended = 0
+    for n in sorted(range(len(plan)), key=lambda n: plan[n][2]):
+        one = record_batch(db, actor, device_token_id=token_id, scans=[scan(1, n)], now=now)
+        stored, extended = stored + one.stored, extended + one.extended
+    assert not whole.errors and (whole.stored, whole.extended) == (stored, extended)
+
+    def ends(group: list[Person]) -> list[list[tuple[object, ...]]]:
+        return [
+            [
+                (v.venue_id, v.checked_in_at, v.last_seen_at, v.checked_out_at, v.end_rule)
+                for v in db.scalars(
+                    select(Visit).where(Visit.person_id == p.id).order_by(Visit.checked_in_at)
+                )
+            ]
+            for p in group
+        ]
+
+    assert ends(groups[0]) == ends(groups[1])
+    assert whole.extended > 0 and any(len(v) > 2 for v in ends(groups[0]))
 
 
 def test_a_staff_member_of_one_venue_cannot_scan_for_another(db: Session) -> None:

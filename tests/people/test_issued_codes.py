@@ -13,8 +13,14 @@ from phongdich.core import signing
 from phongdich.core.errors import AppError
 from phongdich.models import PersonQrCode
 from phongdich.people import personal_qr
-from phongdich.people.personal_qr import KEYS, named_in, named_many, token_digest
-from tests.checkins.factories import citizen_with_person, qr_of
+from phongdich.people.personal_qr import (
+    KEYS,
+    current_many,
+    issue_qr,
+    named_in,
+    token_digest,
+)
+from tests.checkins.factories import actor_of, citizen_with_person, qr_of
 from tests.conftest import T0
 from tests.people.test_service import _forge
 
@@ -78,15 +84,25 @@ def test_a_retired_key_is_refused_even_for_the_issued_code(db: Session) -> None:
 
 
 def test_a_batch_gets_the_answers_of_one_by_one(db: Session, signature_checks: list[str]) -> None:
-    people = [citizen_with_person(db, f"Người {i}")[1] for i in range(3)]
+    citizens = [citizen_with_person(db, f"Người {i}") for i in range(5)]
+    people = [p for _, p in citizens]
     tokens = [qr_of(db, p) for p in people]
-    db.execute(update(PersonQrCode).where(PersonQrCode.person_id == people[2].id).values(
+    without_digest = [people[2].id, people[4].id]
+    db.execute(update(PersonQrCode).where(PersonQrCode.person_id.in_(without_digest)).values(
         token_digest=None))  # fmt: skip
+    # People 3 and 4 get new codes: their old ones no longer name them (a replaced code's record
+    # is revoked, so it is judged by its signature: genuine, but no longer current).
+    for user, p in citizens[3:]:
+        issue_qr(db, actor_of(db, user), p, now=T0)
     forged = _forge(tokens[0], p=people[1].id)
-    out = named_many(db, [*tokens, forged, "abc.def", tokens[0]])
-    assert [out[t] for t in tokens] == [(p.id, p.qr_serial) for p in people]
+    out = current_many(db, [*tokens, forged, "abc.def", tokens[0]])
+    assert [out[t] for t in tokens[:3]] == [p.id for p in people[:3]]
+    for old in tokens[3:]:
+        refusal = out[old]
+        assert isinstance(refusal, AppError) and refusal.code == "qr.person_revoked"
     assert isinstance(out[forged], AppError) and out[forged].code == "qr.signature_invalid"
     assert isinstance(out["abc.def"], AppError) and out["abc.def"].code == "qr.malformed"
-    # Only the code without a digest and the forgery had their signatures checked.
-    signed = {t.rsplit(".", 1)[0] for t in (tokens[2], forged)}
+    # Only the replaced codes, the code without a digest and the forgery had their signatures
+    # checked.
+    signed = {t.rsplit(".", 1)[0] for t in (tokens[2], *tokens[3:], forged)}
     assert set(signature_checks) == signed

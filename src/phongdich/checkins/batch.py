@@ -17,7 +17,7 @@ one executemany (COPY on PostgreSQL), and are queued for the venue counters
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,14 +40,14 @@ from phongdich.checkins.service import (
 from phongdich.core.errors import AppError
 from phongdich.db import Raw
 from phongdich.models import Area, Venue, VenueLocation
-from phongdich.people.personal_qr import REVOKED_MESSAGE, named_many, token_from_text
+from phongdich.people.personal_qr import current_many, token_from_text
 from phongdich.venues.queries import OPERATING, venue_target
 
 MAX_BATCH = 2000  # ~600 kB of JSON: under the server's 1 MB body limit
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawScan:
     """One scan as a device sends it."""
 
@@ -75,13 +75,12 @@ class BatchResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     index: int
     scan: RawScan
     at: datetime
-    person_id: int = 0
-    serial: int = 0
+    person_id: int
 
 
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
@@ -112,7 +111,7 @@ def record_batch(
 
     # Every code at once: issued codes by one look-up, others by signature on both cores.
     codes = [token_from_text(scan.code) for scan in scans]
-    named = named_many(session, codes)
+    named = current_many(session, codes)
     seen_ids: set[str] = set()
     for i, scan in enumerate(scans):
         try:
@@ -127,12 +126,11 @@ def record_batch(
             person = named[codes[i]]
             if isinstance(person, AppError):
                 raise person
-            rows.append(_Row(i, scan, at, *person))
+            rows.append(_Row(i, scan, at, person))
         except AppError as err:
             bad(i, scan, err)
     rows = _drop_known(session, device_token_id, rows, result)
     rows, venues = _check_venues(session, actor, rows, bad)
-    rows = _check_people(session, rows, bad)
     if rows:
         _store(session, actor, device_token_id, rows, venues, result, now=now)
     record(
@@ -211,23 +209,6 @@ def _check_venues(
     return kept, venues
 
 
-def _check_people(session: Session, rows: list[_Row], bad: Any) -> list[_Row]:
-    raw = Raw(session.connection())
-    serials: dict[int, int | None] = {}
-    for chunk in _chunks(sorted({r.person_id for r in rows})):
-        among, values = raw.one_of("id", chunk)
-        sql = f"SELECT id, qr_serial FROM people WHERE {among}"  # noqa: S608  (our columns)
-        serials.update((pid, serial) for pid, serial in raw.run(sql, *values))
-    kept = []
-    for r in rows:
-        serial = serials.get(r.person_id)  # a merged record's serial is None
-        if serial is None or serial != r.serial:
-            bad(r.index, r.scan, AppError("qr.person_revoked", REVOKED_MESSAGE))
-        else:
-            kept.append(r)
-    return kept
-
-
 def _store(
     session: Session,
     actor: Actor,
@@ -239,13 +220,42 @@ def _store(
     now: datetime,
 ) -> None:
     raw = Raw(session.connection())
-    timelines = _timelines(raw, sorted({r.person_id for r in rows}), min(r.at for r in rows))
+    person_ids = [r.person_id for r in rows]
+    timelines = _timelines(raw, sorted(set(person_ids)), min(r.at for r in rows))
     user_id = actor.principal.user_id if actor.principal else None
-    before = {id(v): v.ending() for visits in timelines.values() for v in visits}
-    created: list[tuple[_Row, visit_rows.VisitRow]] = []
+    received = raw.time_in(now)
     # Each venue's default stay, once (ORM attributes cost microseconds per read).
     stays = {vid: STAYS.minutes(session, v.type_id) for vid, v in venues.items()}
-    for r in sorted(rows, key=lambda r: (r.at, r.index)):
+    # Most scans of a batch are a person's only scan in it, with no visit in the look-back:
+    # the rules then open a new visit at the scan's time and change nothing else, so those
+    # rows are written straight from the scans; the rest go through the rules in time order.
+    scans_of = Counter(person_ids)
+    lone: list[_Row] = []
+    placed: list[_Row] = []
+    for r in rows:
+        (lone if scans_of[r.person_id] == 1 and r.person_id not in timelines else placed).append(r)
+    new_rows = visit_rows.opened_values(
+        raw,
+        [
+            (
+                r.person_id,
+                r.scan.venue_id,
+                r.scan.location_id,
+                r.at,
+                stays[r.scan.venue_id],
+                r.scan.client_scan_id,
+            )
+            for r in lone
+        ],
+        source=DEVICE_BATCH,
+        recorded_by_id=user_id,
+        device_token_id=token_id,
+        received=received,
+    )
+    stored = [r.scan.client_scan_id for r in lone]
+    before = {id(v): v.ending() for visits in timelines.values() for v in visits}
+    created: list[tuple[_Row, visit_rows.VisitRow]] = []
+    for r in sorted(placed, key=lambda r: (r.at, r.index)):
         visit, is_new = place_scan(
             timelines[r.person_id],
             venue_id=r.scan.venue_id,
@@ -255,9 +265,23 @@ def _store(
             new=visit_rows.VisitRow,
         )
         if is_new:
+            visit.device_token_id, visit.client_scan_id = token_id, r.scan.client_scan_id
             created.append((r, visit))
         else:
             result.extended += 1
+    # Written once every scan is placed: a later scan of the batch may extend or close them.
+    for r, visit in created:
+        new_rows.append(
+            visit_rows.new_values(
+                raw,
+                visit,
+                person_id=r.person_id,
+                source=DEVICE_BATCH,
+                recorded_by_id=user_id,
+                received=received,
+            )
+        )
+        stored.append(r.scan.client_scan_id)
     # Visits already stored that the new scans extended or closed.
     raw.many(
         visit_rows.UPDATE_SQL,
@@ -267,27 +291,10 @@ def _store(
             for values in visit_rows.changes(raw, visits, before)
         ],
     )
-    if created:
-        for r, v in created:
-            v.device_token_id, v.client_scan_id = token_id, r.scan.client_scan_id
-        received = raw.time_in(now)
-        _insert_visits(
-            session,
-            raw,
-            [
-                visit_rows.new_values(
-                    raw,
-                    v,
-                    person_id=r.person_id,
-                    source=DEVICE_BATCH,
-                    recorded_by_id=user_id,
-                    received=received,
-                )
-                for r, v in created
-            ],
-        )
-        queue_device_scans(raw, token_id, [r.scan.client_scan_id for r, _ in created])
-    result.stored = len(created)
+    if new_rows:
+        _insert_visits(session, raw, new_rows)
+        queue_device_scans(raw, token_id, stored)
+    result.stored = len(new_rows)
 
 
 def _timelines(

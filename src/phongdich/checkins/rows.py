@@ -100,6 +100,29 @@ def new_values(
     )
 
 
+def opened_values(
+    raw: Raw,
+    scans: Sequence[tuple[int, int, int | None, datetime, int, str | None]],
+    *,
+    source: str,
+    recorded_by_id: int | None,
+    device_token_id: int | None,
+    received: Any,
+) -> list[tuple[Any, ...]]:
+    """NEW_COLUMNS values of new open visits, one per (person id, venue id, location id, time,
+    default stay minutes, client scan id): what `new_values` gives for a visit the rules opened
+    at the scan's time with nothing after it, without building the visit first."""
+    time_in = raw.time_in
+    out = []
+    for person_id, venue_id, location_id, at, stay, client_scan_id in scans:
+        checked_in = time_in(at)
+        out.append(
+            (person_id, venue_id, location_id, source, checked_in, checked_in, None, None, stay,
+             recorded_by_id, device_token_id, client_scan_id, received)
+        )  # fmt: skip
+    return out
+
+
 UPDATE_SQL = "UPDATE visits SET last_seen_at = ?, checked_out_at = ?, end_rule = ? WHERE id = ?"
 
 

@@ -436,42 +436,59 @@ def issued_code(session: Session | Connection, token: str) -> tuple[int, int] | 
     return person_id, serial
 
 
-def named_many(
-    session: Session, tokens: Iterable[str]
-) -> dict[str, tuple[int, int] | signing.InvalidToken]:
-    """`named_in` for many tokens (a device's batch): (person id, serial) or the refusal of
-    each. Issued codes are found by their digests, 500 to a statement; the rest have their
-    signatures checked on both cores (`KeyCache.verify_many`)."""
-    out: dict[str, tuple[int, int] | signing.InvalidToken] = {}
+def current_many(session: Session, tokens: Iterable[str]) -> dict[str, int | AppError]:
+    """For many tokens at once (a device's batch): the person each names, when the code is
+    genuine and still the person's current one, or the refusal. Issued codes are found by their
+    digests together with their people's current serials, 500 to a statement; the rest have
+    their signatures checked on both cores (`KeyCache.verify_many`), then their people read."""
+    out: dict[str, int | AppError] = {}
     digests = {token_digest(t): t for t in dict.fromkeys(tokens)}
     raw = Raw(session.connection())
-    found: list[tuple[str, int, int, str]] = []
+    found: list[tuple[str, int, int, str, int | None]] = []
     keys = list(digests)
     for i in range(0, len(keys), 500):
-        among, values = raw.one_of("token_digest", keys[i : i + 500])
+        among, values = raw.one_of("c.token_digest", keys[i : i + 500])
         found += [
-            (digests[bytes(d)], p, s, kid)
-            for d, p, s, kid in raw.run(
-                "SELECT token_digest, person_id, serial, kid FROM person_qr_codes "  # noqa: S608
-                f"WHERE {among} AND revoked_at IS NULL",
+            (digests[bytes(d)], p, s, kid, current)
+            for d, p, s, kid, current in raw.run(
+                "SELECT c.token_digest, c.person_id, c.serial, c.kid, p.qr_serial "  # noqa: S608
+                "FROM person_qr_codes c JOIN people p ON p.id = c.person_id "
+                f"WHERE {among} AND c.revoked_at IS NULL",
                 *values,
             )
         ]
-    refused: dict[str, signing.InvalidToken] = {}
-    for kid in {kid for *_, kid in found}:
+    refused: dict[str, AppError] = {}
+    for kid in {f[3] for f in found}:
         try:
             KEYS.check_key(session, kid)
         except signing.InvalidToken as err:
             refused[kid] = err
-    for token, person_id, serial, kid in found:
-        out[token] = refused.get(kid) or (person_id, serial)
+    for token, person_id, serial, kid, current in found:
+        # A merged record's serial is None: its codes name no one now.
+        out[token] = refused.get(kid) or (person_id if current == serial else revoked(person_id))
+    signed: dict[str, tuple[int, int]] = {}
     rest = [t for t in digests.values() if t not in out]
     for token, claims in KEYS.verify_many(session, rest).items():
         try:
-            out[token] = claims if isinstance(claims, signing.InvalidToken) else (
-                _person_and_serial(claims))  # fmt: skip
+            if isinstance(claims, signing.InvalidToken):
+                raise claims
+            signed[token] = _person_and_serial(claims)
         except signing.InvalidToken as err:
             out[token] = err
+    serials = _serials(raw, sorted({p for p, _ in signed.values()}))
+    for token, (person_id, serial) in signed.items():
+        current = serials.get(person_id)
+        out[token] = person_id if current is not None and current == serial else revoked(person_id)
+    return out
+
+
+def _serials(raw: Raw, person_ids: list[int]) -> dict[int, int | None]:
+    """The current code serial of each of these people (None: no code, or merged away)."""
+    out: dict[int, int | None] = {}
+    for i in range(0, len(person_ids), 500):
+        among, values = raw.one_of("id", person_ids[i : i + 500])
+        sql = f"SELECT id, qr_serial FROM people WHERE {among}"  # noqa: S608  (our columns)
+        out.update((pid, serial) for pid, serial in raw.run(sql, *values))
     return out
 
 
