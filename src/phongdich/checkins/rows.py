@@ -145,7 +145,9 @@ def of_device(
     ids, and its values: one probe of the unique (device, client scan id) index per id. On
     PostgreSQL that takes a LATERAL join over the ids; the plain `= ANY` let the planner filter
     every visit of the device instead (with statistics from before a large upload, it judged
-    the device to have one visit): ~25 ms per 500 ids once a device had 60,000 visits."""
+    the device to have one visit): ~25 ms per 500 ids once a device had 60,000 visits. The
+    LIMIT keeps the subquery from being flattened into a merge join, which read all the
+    device's visits too (5-7 ms per 500 ids at 20,000 visits, against 2 ms by probes)."""
     if raw.sqlite:
         return (
             f"SELECT {columns} FROM visits v WHERE v.device_token_id = ? "  # noqa: S608
@@ -155,6 +157,6 @@ def of_device(
     return (
         f"SELECT {columns} FROM unnest(?::varchar[]) AS c(client_scan_id) "  # noqa: S608
         "CROSS JOIN LATERAL (SELECT * FROM visits WHERE device_token_id = ? "
-        "AND client_scan_id = c.client_scan_id) v",
+        "AND client_scan_id = c.client_scan_id LIMIT 1) v",
         (list(client_scan_ids), token_id),
     )

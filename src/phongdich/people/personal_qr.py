@@ -447,15 +447,10 @@ def current_many(session: Session, tokens: Iterable[str]) -> dict[str, int | App
     found: list[tuple[str, int, int, str, int | None]] = []
     keys = list(digests)
     for i in range(0, len(keys), 500):
-        among, values = raw.one_of("c.token_digest", keys[i : i + 500])
+        sql, values = _codes_by_digest(raw, keys[i : i + 500])
         found += [
             (digests[bytes(d)], p, s, kid, current)
-            for d, p, s, kid, current in raw.run(
-                "SELECT c.token_digest, c.person_id, c.serial, c.kid, p.qr_serial "  # noqa: S608
-                "FROM person_qr_codes c JOIN people p ON p.id = c.person_id "
-                f"WHERE {among} AND c.revoked_at IS NULL",
-                *values,
-            )
+            for d, p, s, kid, current in raw.run(sql, *values)
         ]
     refused: dict[str, AppError] = {}
     for kid in {f[3] for f in found}:
@@ -480,6 +475,26 @@ def current_many(session: Session, tokens: Iterable[str]) -> dict[str, int | App
         current = serials.get(person_id)
         out[token] = person_id if current is not None and current == serial else revoked(person_id)
     return out
+
+
+def _codes_by_digest(raw: Raw, digests: list[bytes]) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT of current codes with these digests, with their people's serials: one probe
+    of the digest index per digest. PostgreSQL needs a LATERAL join with LIMIT to keep to
+    probes: with `= ANY` it read the whole table once it judged the table small (20,000 codes:
+    6 ms per 500 digests, against under 1 ms by probes)."""
+    columns = "c.token_digest, c.person_id, c.serial, c.kid, p.qr_serial"
+    if raw.sqlite:
+        return (
+            f"SELECT {columns} FROM person_qr_codes c JOIN people p ON p.id = c.person_id "  # noqa: S608
+            f"WHERE c.token_digest IN ({raw.marks(len(digests))}) AND c.revoked_at IS NULL",
+            tuple(digests),
+        )
+    return (
+        f"SELECT {columns} FROM unnest(?::bytea[]) AS d(digest) CROSS JOIN LATERAL "  # noqa: S608
+        "(SELECT * FROM person_qr_codes WHERE token_digest = d.digest AND revoked_at IS NULL "
+        "LIMIT 1) c JOIN people p ON p.id = c.person_id",
+        (digests,),
+    )
 
 
 def _serials(raw: Raw, person_ids: list[int]) -> dict[int, int | None]:
