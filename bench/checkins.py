@@ -17,6 +17,9 @@ The platform, each against its own fresh migrated database, served by `uvicorn` 
   kept), each new to the server, so each pays an Ed25519 check;
 - p99 latency of single scans sent at a steady 1,000 per second;
 - device batches of 2,000 scans, the same three cases, on SQLite and on PostgreSQL.
+- beside them, the batch path's insert alone (executemany / COPY into the platform's own visits
+  table, no rules): not the issue's baseline, but it shows what the schema's indexes and
+  foreign keys cost before any rule runs.
 Closed-loop HTTP figures (bare endpoint, single scans) come from wrk (`apt-get install -y wrk`):
 one C thread with 16 keep-alive connections for a fixed time, each request its own code and
 client id, so that the client takes one core and the server the other. Paced latency and the
@@ -56,8 +59,10 @@ from phongdich.audit.service import Actor
 from phongdich.auth.roles import Role
 from phongdich.auth.service import CLI_PRINCIPAL
 from phongdich.auth.tokens import create_api_token
+from phongdich.checkins import rows as visit_rows
 from phongdich.core import signing
 from phongdich.core.text import fold
+from phongdich.db import Raw
 from phongdich.models import Person, PersonQrCode
 from phongdich.people.personal_qr import token_digest
 
@@ -267,6 +272,38 @@ def bench_pg_raw(server: str, single: int, copied: int) -> tuple[float, float]:
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return single_rate, copy_rate
+
+
+def bench_schema_insert(engine: Engine, n: int, batch: int = 2000) -> float:
+    """Rows per second of the batch path's own insert with nothing else: new visits of existing
+    people, in batches of `batch` committed one by one, by executemany on SQLite and COPY on
+    PostgreSQL, into the platform's visits table with its indexes and foreign keys. Not the
+    issue's baseline; it shows what the schema itself costs. Run after the platform's runs."""
+    with engine.connect() as conn:
+        raw = Raw(conn)
+        people = [pid for (pid,) in raw.run("SELECT id FROM people ORDER BY id")]
+        venue, token = raw.run("SELECT min(venue_id), min(device_token_id) FROM visits")[0]
+        now = datetime.now(UTC)
+        rows = [
+            (people[i % len(people)], venue, None, "device_batch", *(raw.time_in(
+                now - timedelta(days=3, seconds=i)),) * 2, None, None, 60, None, token,
+             f"schema{i}", raw.time_in(now))
+            for i in range(n)
+        ]  # fmt: skip
+        conn.commit()
+        started = time.perf_counter()
+        for i in range(0, n, batch):
+            chunk = rows[i : i + batch]
+            if raw.sqlite:
+                raw.many(visit_rows.INSERT_SQL, chunk)
+            else:
+                driver: Any = conn.connection.driver_connection
+                sql = f"COPY visits ({visit_rows.NEW_COLUMNS}) FROM STDIN"
+                with driver.cursor() as cur, cur.copy(sql) as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            conn.commit()
+        return n / (time.perf_counter() - started)
 
 
 # The platform's data: one venue, a scanner token for it, many people with personal QR codes.
@@ -522,6 +559,8 @@ def bench_platform(
                 out[key] = (result, stored, len(people) / result.seconds)
     finally:
         server.stop()
+    if batch_scans:
+        out["schema_insert"] = bench_schema_insert(engine, batch_scans)
     return out
 
 
@@ -643,14 +682,22 @@ def main() -> None:
 
 
 def _report_batches(res: dict[str, Any], raw: float, against: str) -> None:
+    schema = res["schema_insert"]
     for key, label in BATCH_CASES:
         batch, stored, rate = res[key]
         line(
             f"platform batch upload, {label}",
             rate,
             "scans/s",
-            f"{rate / raw:.0%} of {against} (stored {stored:,}, {batch.errors} errors)",
+            f"{rate / raw:.0%} of {against}; {rate / schema:.0%} of the bare insert below "
+            f"(stored {stored:,}, {batch.errors} errors)",
         )
+    line(
+        "bare insert into the platform's visits table (no rules)",
+        schema,
+        "rows/s",
+        f"{schema / raw:.0%} of the raw figure: what its indexes and foreign keys cost",
+    )
 
 
 def _print_load(when: str) -> None:

@@ -27,6 +27,11 @@ def test_raw_times_are_stored_as_the_orm_stores_them(db: Session) -> None:
     stored = [raw.run("SELECT at FROM audit_log WHERE id = ?", i)[0][0] for i in ids]
     assert stored[0] == stored[2]  # one moment, one stored value
     assert [raw.moment(v) for v in stored] == [m.astimezone(UTC) for m in moments]
+    # Read back as aware UTC (the same tzinfo the fast path of `time_in` looks for), also
+    # text written without a fraction of a second.
+    assert all(raw.moment(v).tzinfo is UTC for v in stored)
+    if raw.sqlite:
+        assert raw.moment("2021-11-15 02:03:04") == datetime(2021, 11, 15, 2, 3, 4, tzinfo=UTC)
     # The ORM stores the same moments the same way, so raw and ORM rows compare and sort alike.
     orm = [AuditEntry(at=m, actor_label="x", action="probe") for m in moments[:2]]
     db.add_all(orm)

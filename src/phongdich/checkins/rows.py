@@ -13,7 +13,7 @@ from typing import Any
 from phongdich.db import Raw
 
 
-@dataclass
+@dataclass(slots=True)
 class VisitRow:
     """A visit as the check-out rules see it (`service.VisitLike`), with what duplicate checks
     need; `id` is None until it is stored."""
