@@ -11,7 +11,8 @@ stored with the visit. Scanning the same person at the same place again within
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import functools
+from datetime import UTC, date, datetime, time, timedelta
 
 from phongdich.core.clock import VN_TZ, to_local
 
@@ -27,10 +28,16 @@ FALLBACK_STAY_MINUTES = 60  # a venue whose type says nothing
 
 
 def end_of_local_day(at: datetime) -> datetime:
-    """Midnight in Vietnam after `at`, as an aware UTC-comparable datetime."""
-    local = to_local(at)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=VN_TZ)
-    return midnight
+    """Midnight in Vietnam after `at`, in UTC."""
+    return _midnight_after(to_local(at).date())
+
+
+@functools.lru_cache(maxsize=512)
+def _midnight_after(day: date) -> datetime:
+    # In UTC, like the times it is compared with: comparing datetimes of two zones asks each
+    # for its offset, which made the rules several times slower (a device batch applies them
+    # to thousands of scans).
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=VN_TZ).astimezone(UTC)
 
 
 def estimated_end(
