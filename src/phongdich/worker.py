@@ -20,7 +20,7 @@ def run_worker(settings: Settings, *, once: bool = False) -> None:
     jobs = periodic_jobs(checkin_retention_days=settings.checkin_retention_days)
     handlers = background_handlers()
     while True:
-        result = work_once(factory, jobs, handlers, clock.now(), name)
+        result = work_once(factory, jobs, handlers, clock, name)
         if once:
             print(result)
             return

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from phongdich.core.clock import FixedClock
 from phongdich.db import make_session_factory
 from phongdich.jobs.registry import PeriodicJob, periodic_jobs
 from phongdich.jobs.runner import enqueue, run_due_jobs, work_once
 from phongdich.models import AuthAttempt, BackgroundJob, JobRun
 from tests.conftest import T0, FreshDatabase, migrated_engine
+
+MINUTE = timedelta(minutes=1)
 
 
 def test_workers_side_by_side_run_each_slot_and_each_job_once(
@@ -46,13 +49,20 @@ def test_workers_side_by_side_run_each_slot_and_each_job_once(
         session.commit()
 
     barrier = threading.Barrier(4)
+    clock = FixedClock(T0 + timedelta(minutes=1))  # read by every worker, moved by none
     errors: list[BaseException] = []
 
     def worker(name: str) -> None:
         try:
             barrier.wait()
             for _ in range(3):
-                work_once(factory, jobs, {"test.job": handler}, T0 + timedelta(minutes=1), name)
+                work_once(
+                    factory,
+                    jobs,
+                    {"test.job": handler},
+                    clock,
+                    name,
+                )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -70,7 +80,7 @@ def test_workers_side_by_side_run_each_slot_and_each_job_once(
         assert session.scalar(select(func.count()).select_from(JobRun)) == 1
         assert {j.progress_done for j in session.scalars(select(BackgroundJob))} == {1}
     # The next slot runs again.
-    run_due_jobs(factory, jobs, T0 + timedelta(minutes=6), "w0")
+    run_due_jobs(factory, jobs, FixedClock(T0 + timedelta(minutes=6)), "w0")
     assert calls == ["tick", "tick"]
     engine.dispose()
 
@@ -87,7 +97,7 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(
     ran = run_due_jobs(
         factory,
         [PeriodicJob("test.boom", timedelta(hours=1), boom, "hỏng"), *periodic_jobs()],
-        T0,
+        FixedClock(T0),
         "w",
     )
     assert "test.boom" in ran and "auth.purge" in ran
@@ -95,6 +105,39 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(
         rows = {r.job_name: r for r in session.scalars(select(JobRun))}
     assert rows["test.boom"].status == "failed" and "hỏng" in (rows["test.boom"].error or "")
     assert rows["auth.purge"].status == "done"
+    engine.dispose()
+
+
+def test_runs_record_when_each_job_started_and_finished(fresh_database: FreshDatabase) -> None:
+    engine = migrated_engine(fresh_database, with_areas=False)
+    factory = make_session_factory(engine)
+    clock = FixedClock(T0)
+
+    def slow(session: Session, now: Any) -> dict[str, Any]:
+        clock.advance(minutes=7)  # the job takes seven minutes
+        return {"started": now.isoformat()}
+
+    def handler(
+        session: Session, params: dict[str, Any], now: Any, progress: Any
+    ) -> dict[str, Any]:
+        clock.advance(minutes=3)
+        return {"started": now.isoformat()}
+
+    with factory() as session:
+        enqueue(session, "test.job", {}, now=T0, user_id=None)
+        session.commit()
+    jobs = [PeriodicJob("test.slow", timedelta(hours=1), slow, "chậm")]
+    work_once(factory, jobs, {"test.job": handler}, clock, "w")
+    with factory() as session:
+        run = session.scalars(select(JobRun)).one()
+        job = session.scalars(select(BackgroundJob)).one()
+    assert (run.started_at, run.finished_at) == (T0, T0 + 7 * MINUTE)
+    # The queued job started once the periodic one was done, and took its own three minutes.
+    assert (job.started_at, job.finished_at) == (
+        T0 + timedelta(minutes=7),
+        T0 + timedelta(minutes=10),
+    )
+    assert job.result == {"started": (T0 + 7 * MINUTE).isoformat()}
     engine.dispose()
 
 

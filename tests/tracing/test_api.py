@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from phongdich.core.clock import FixedClock
 from phongdich.core.phone import display_phone
 from phongdich.jobs.registry import background_handlers
 from phongdich.jobs.runner import claim_next, run_background_job
@@ -121,7 +122,7 @@ def test_the_f1_export_runs_as_a_job_and_only_its_requester_downloads_it(
     ).json()
     job_id = claim_next(factory, "test-worker", T0)
     assert job_id is not None and job_id == queued["job_id"]
-    assert run_background_job(factory, background_handlers(), job_id, T0) == "done"
+    assert run_background_job(factory, background_handlers(), job_id, FixedClock(T0)) == "done"
     job = db.get(BackgroundJob, job_id)
     assert job is not None
     db.refresh(job)

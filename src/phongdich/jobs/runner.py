@@ -4,6 +4,9 @@ Neither path needs row locks, so SQLite and PostgreSQL behave the same:
 - a periodic job's time slot is claimed by inserting (job, slot) under a unique constraint;
 - a queued job is claimed by `UPDATE … SET status='running' WHERE id=? AND status='queued'`,
   which exactly one worker can win.
+
+The runner takes a clock rather than one moment: a pass starts, each job starts and finishes
+at its own time, and the records say when (a fixed clock in tests, moved by the job itself).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from phongdich.core.clock import Clock
 from phongdich.jobs.registry import BackgroundHandler, PeriodicJob
 from phongdich.models import BackgroundJob, JobRun
 
@@ -32,12 +36,15 @@ def slot_start(job: PeriodicJob, now: datetime) -> datetime:
 
 
 def run_due_jobs(
-    factory: sessionmaker[Session], jobs: list[PeriodicJob], now: datetime, worker: str
+    factory: sessionmaker[Session], jobs: list[PeriodicJob], clock: Clock, worker: str
 ) -> list[str]:
-    """Run each job whose current slot no worker has claimed yet; returns the names run."""
+    """Run each job whose current slot no worker has claimed yet; returns the names run. The
+    slots are those of the pass's start; each job runs at its own start time."""
     ran: list[str] = []
+    pass_start = clock.now()
     for job in jobs:
-        slot = slot_start(job, now)
+        slot = slot_start(job, pass_start)
+        now = clock.now()
         with factory() as session:
             run = JobRun(
                 job_name=job.name, slot=slot, worker=worker, started_at=now, status="running"
@@ -61,7 +68,7 @@ def run_due_jobs(
             row = session.get(JobRun, run_id)
             assert row is not None
             row.status, row.result, row.error = status, result, error
-            row.finished_at = datetime.now(UTC) if now.tzinfo else now
+            row.finished_at = clock.now()
             session.commit()
         ran.append(job.name)
     return ran
@@ -104,9 +111,10 @@ def run_background_job(
     factory: sessionmaker[Session],
     handlers: dict[str, BackgroundHandler],
     job_id: int,
-    now: datetime,
+    clock: Clock,
 ) -> str:
     """Run a claimed job, committing progress as it goes so a status page can show it."""
+    now = clock.now()
     with factory() as session:
         job = session.get(BackgroundJob, job_id)
         assert job is not None
@@ -139,7 +147,7 @@ def run_background_job(
             status,
             result,
             error,
-            datetime.now(UTC),
+            clock.now(),
         )
         session.commit()
         return status
@@ -149,17 +157,17 @@ def work_once(
     factory: sessionmaker[Session],
     jobs: list[PeriodicJob],
     handlers: dict[str, BackgroundHandler],
-    now: datetime,
+    clock: Clock,
     worker: str,
     max_background: int = 10,
 ) -> dict[str, Any]:
     """One pass of a worker: due periodic jobs, then up to `max_background` queued jobs."""
-    ran = run_due_jobs(factory, jobs, now, worker)
+    ran = run_due_jobs(factory, jobs, clock, worker)
     done = 0
     while done < max_background:
-        job_id = claim_next(factory, worker, now)
+        job_id = claim_next(factory, worker, clock.now())
         if job_id is None:
             break
-        run_background_job(factory, handlers, job_id, now)
+        run_background_job(factory, handlers, job_id, clock)
         done += 1
     return {"periodic": ran, "background": done}

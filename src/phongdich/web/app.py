@@ -39,7 +39,7 @@ def _job_loop(app: FastAPI, stop: threading.Event) -> None:
     jobs = periodic_jobs(checkin_retention_days=app.state.settings.checkin_retention_days)
     handlers = background_handlers()
     while not stop.is_set():
-        work_once(app.state.session_factory, jobs, handlers, app.state.clock.now(), worker)
+        work_once(app.state.session_factory, jobs, handlers, app.state.clock, worker)
         stop.wait(app.state.settings.job_poll_seconds)
 
 
