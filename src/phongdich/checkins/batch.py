@@ -174,10 +174,16 @@ def _check_venues(
     area_ids = sorted({v.area_id for v in venues.values()})
     areas = {a.id: a for a in session.scalars(select(Area).where(Area.id.in_(area_ids)))}
     location_ids = sorted({r.scan.location_id for r in rows if r.scan.location_id is not None})
-    locations = {
-        loc.id: loc
-        for loc in session.scalars(select(VenueLocation).where(VenueLocation.id.in_(location_ids)))
-    }
+    locations = (
+        {
+            loc.id: loc
+            for loc in session.scalars(
+                select(VenueLocation).where(VenueLocation.id.in_(location_ids))
+            )
+        }
+        if location_ids
+        else {}
+    )
     refusal: dict[int, AppError | None] = {}
     for vid in venue_ids:
         venue = venues.get(vid)
@@ -194,6 +200,8 @@ def _check_venues(
             )
         else:
             refusal[vid] = None
+    if not location_ids and not any(refusal.values()):
+        return rows, venues  # the usual batch: every row passes, nothing to look at
     kept = []
     for r in rows:
         err = refusal[r.scan.venue_id]
