@@ -18,6 +18,7 @@ from phongdich.people.personal_qr import (
     current_many,
     issue_qr,
     named_in,
+    named_with_holder,
     token_digest,
 )
 from tests.checkins.factories import actor_of, citizen_with_person, qr_of
@@ -106,3 +107,24 @@ def test_a_batch_gets_the_answers_of_one_by_one(db: Session, signature_checks: l
     # checked.
     signed = {t.rsplit(".", 1)[0] for t in (tokens[2], *tokens[3:], forged)}
     assert set(signature_checks) == signed
+
+
+def test_the_desk_gets_the_holder_of_an_issued_code_in_the_same_read(
+    db: Session, signature_checks: list[str]
+) -> None:
+    citizens = [citizen_with_person(db, f"Người {i}") for i in range(2)]
+    (_, first), (_, second) = citizens
+    tokens = [qr_of(db, p) for _, p in citizens]
+    db.execute(update(PersonQrCode).where(PersonQrCode.person_id == second.id).values(
+        token_digest=None))  # fmt: skip
+    conn = db.connection()
+    assert named_with_holder(conn, tokens[0]) == (
+        first.id,
+        first.qr_serial,
+        (first.full_name, first.birth_year, first.qr_serial),
+    )
+    assert signature_checks == []
+    # A code without a recorded digest is judged by its signature; its holder is for the
+    # caller to read.
+    assert named_with_holder(conn, tokens[1]) == (second.id, second.qr_serial, None)
+    assert signature_checks == [tokens[1].rsplit(".", 1)[0]]

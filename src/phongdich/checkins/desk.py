@@ -3,9 +3,10 @@ the database driver's own connection.
 
 A busy gate scans a person every second or two, and every scan is a request; through the ORM a
 scan cost ~2 ms of CPU, most of it building and tracking objects that live for one request.
-Here the same work reads and writes plain rows: the token's row, the person's row (is this code
-still current?), the venue's row (open? which type?), the person's visits of the last day, then
-one insert and its place in the counting queue (`checkins.counting`). The rules are the very
+Here the same work reads and writes plain rows: the token's row, the venue's row (open? which
+type?), the code's issuance record with its person's row (is this code still current?), the
+person's visits of the last day, then one insert and its place in the counting queue
+(`checkins.counting`): five statements, each a round trip on PostgreSQL. The rules are the very
 functions the ORM path uses (`check_time`, `check_operating`, `place_scan`); only the reading and
 writing differ.
 
@@ -39,7 +40,7 @@ from phongdich.checkins.service import (
 from phongdich.core.errors import NotFound
 from phongdich.db import Raw
 from phongdich.people.ids import guess_id_type, looks_like_chip_qr
-from phongdich.people.personal_qr import named_in, revoked, token_from_text
+from phongdich.people.personal_qr import named_with_holder, revoked, token_from_text
 
 
 class NotForTheDesk(Exception):
@@ -96,11 +97,13 @@ def scan(
     if not venue:
         raise NotFound("venue.not_found", "Không tìm thấy địa điểm.", {"venue_id": venue_id})
     status, type_id = venue[0]
-    person_id, serial = named_in(conn, personal_token(code))
-    person = db.run(_PERSON, person_id)
-    if not person or person[0][2] != serial:
+    person_id, serial, holder = named_with_holder(conn, personal_token(code))
+    if holder is None:  # a code checked by its signature: its person is read here
+        person = db.run(_PERSON, person_id)
+        holder = person[0] if person else None
+    if holder is None or holder[2] != serial:
         raise revoked(person_id)
-    full_name, birth_year = person[0][0], person[0][1]
+    full_name, birth_year = holder[0], holder[1]
     check_operating_status(venue_id, status)
     if location_id is not None:
         location = db.run(_LOCATION, location_id)
@@ -138,6 +141,5 @@ def scan(
         recorded_by_id=None,  # a device, not a user
         received=db.time_in(now),
     )
-    visit_id = db.run(visit_rows.INSERT_SQL + " RETURNING id", *values)[0][0]
-    counting.queue(db, visit_id)
+    visit_id = counting.insert_queued(db, values)
     return DeskScan(CREATED, visit_id, person_id, full_name, birth_year)

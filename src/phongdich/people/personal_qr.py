@@ -436,6 +436,31 @@ def issued_code(session: Session | Connection, token: str) -> tuple[int, int] | 
     return person_id, serial
 
 
+_ISSUED_WITH_HOLDER = (
+    "SELECT c.person_id, c.serial, c.kid, p.full_name, p.birth_year, p.qr_serial "
+    "FROM person_qr_codes c JOIN people p ON p.id = c.person_id "
+    "WHERE c.token_digest = ? AND c.revoked_at IS NULL"
+)
+
+
+def named_with_holder(
+    conn: Connection, token: str
+) -> tuple[int, int, tuple[str, int | None, int | None] | None]:
+    """`named_in`, and when the code is found by its digest, its person's (full name, birth
+    year, current serial) read by the same statement (a round trip fewer for a device's scan
+    on PostgreSQL); None in their place otherwise, for the caller to read."""
+    claims = KEYS.remembered(token)
+    if claims is None:
+        rows = Raw(conn).run(_ISSUED_WITH_HOLDER, token_digest(token))
+        if rows:
+            person_id, serial, kid, full_name, birth_year, current = rows[0]
+            KEYS.check_key(conn, kid)
+            return person_id, serial, (full_name, birth_year, current)
+        claims = KEYS.verify(conn, token)
+    person_id, serial = _person_and_serial(claims)
+    return person_id, serial, None
+
+
 def current_many(session: Session, tokens: Iterable[str]) -> dict[str, int | AppError]:
     """For many tokens at once (a device's batch): the person each names, when the code is
     genuine and still the person's current one, or the refusal. Issued codes are found by their
