@@ -11,13 +11,19 @@ from phongdich.core.clock import SystemClock
 from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
 from phongdich.jobs.runner import work_once
+from phongdich.messaging.sms import sender_for
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> None:
     factory = make_session_factory(engine_for(settings))
     name = f"worker@{socket.gethostname()}:{os.getpid()}"
     clock = SystemClock()
-    jobs = periodic_jobs(checkin_retention_days=settings.checkin_retention_days)
+    jobs = periodic_jobs(
+        checkin_retention_days=settings.checkin_retention_days,
+        sms_sender=sender_for(
+            settings.sms_sender, settings.sms_gateway_url, settings.sms_gateway_token
+        ),
+    )
     handlers = background_handlers()
     while True:
         result = work_once(factory, jobs, handlers, clock, name)

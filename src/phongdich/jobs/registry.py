@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from phongdich.messaging.sms import SmsSender
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,14 @@ BackgroundHandler = Callable[
 ]
 
 
-def periodic_jobs(*, checkin_retention_days: int = 28) -> list[PeriodicJob]:
-    """Every periodic job of every domain; entry points pass what they read from settings."""
+def periodic_jobs(
+    *, checkin_retention_days: int = 28, sms_sender: SmsSender | None = None
+) -> list[PeriodicJob]:
+    """Every periodic job of every domain; entry points pass what they read from settings
+    (with no SMS sender, nothing delivers queued SMS)."""
     from phongdich.auth import tasks as auth_tasks
     from phongdich.checkins import tasks as checkin_tasks
+    from phongdich.messaging import tasks as messaging_tasks
     from phongdich.tracing import tasks as tracing_tasks
     from phongdich.venues import tasks as venue_tasks
 
@@ -39,6 +46,7 @@ def periodic_jobs(*, checkin_retention_days: int = 28) -> list[PeriodicJob]:
         *venue_tasks.PERIODIC,
         *checkin_tasks.periodic(checkin_retention_days),
         *tracing_tasks.PERIODIC,
+        *(messaging_tasks.periodic(sms_sender) if sms_sender is not None else []),
     ]
 
 

@@ -2,20 +2,32 @@
 
 The default sender stops there, so the demo works with no gateway and administrators can read
 what would have been sent. The HTTP gateway sender delivers queued messages after the commit
-(and again from the periodic job, for anything a crash left behind).
+where a request asks for it (sign-in codes), and from the periodic job `messaging.deliver_sms`
+every minute for everything else: tracing notices, and whatever a crash left behind.
+
+A gateway that fails (down, overloaded, refusing) does not lose a message: it is tried again
+after 1, 2, 4 and 8 minutes, and marked failed, with the gateway's last answer, only after
+`MAX_ATTEMPTS` tries. A warning to an exposed person is worth a late delivery.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from phongdich.auth.policy import Principal, require_somewhere
 from phongdich.models import SmsMessage
+
+MAX_ATTEMPTS = 5
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait before the next try of a message tried `attempts` times: 1, 2, 4, 8 minutes."""
+    return timedelta(minutes=2 ** (attempts - 1))
 
 
 class SmsSender(Protocol):
@@ -55,15 +67,23 @@ class HttpGatewaySender(OutboxSender):
         self.token = token
         self.client = client or httpx.Client(timeout=10)
 
-    def deliver_pending(self, session: Session, now: datetime) -> int:
+    def deliver_pending(self, session: Session, now: datetime, limit: int = 100) -> int:
+        """Send queued messages and those due for another try, oldest first; returns how many
+        the gateway took (flush only)."""
         sent = 0
         pending = session.scalars(
             select(SmsMessage)
-            .where(SmsMessage.status == "queued")
+            .where(
+                or_(
+                    SmsMessage.status == "queued",
+                    and_(SmsMessage.status == "retrying", SmsMessage.next_attempt_at <= now),
+                )
+            )
             .order_by(SmsMessage.id)
-            .limit(100)
+            .limit(limit)
         )
         for msg in pending:
+            msg.attempts += 1
             try:
                 response = self.client.post(
                     self.url,
@@ -72,12 +92,24 @@ class HttpGatewaySender(OutboxSender):
                 )
                 response.raise_for_status()
             except httpx.HTTPError as exc:
-                msg.status, msg.error = "failed", str(exc)[:300]
+                msg.error = str(exc)[:300]
+                if msg.attempts >= MAX_ATTEMPTS:
+                    msg.status, msg.next_attempt_at = "failed", None
+                else:
+                    msg.status = "retrying"
+                    msg.next_attempt_at = now + retry_delay(msg.attempts)
                 continue
-            msg.status, msg.sent_at, msg.error = "sent", now, None
+            msg.status, msg.sent_at, msg.error, msg.next_attempt_at = "sent", now, None, None
             sent += 1
         session.flush()
         return sent
+
+
+def sender_for(kind: str, gateway_url: str = "", gateway_token: str = "") -> SmsSender:
+    """The sender an entry point's settings name: "outbox" (default) or "http"."""
+    if kind == "http":
+        return HttpGatewaySender(gateway_url, gateway_token)
+    return OutboxSender()
 
 
 def outbox(

@@ -20,7 +20,7 @@ from phongdich.core.clock import Clock, SystemClock
 from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
 from phongdich.jobs.runner import work_once
-from phongdich.messaging.sms import HttpGatewaySender, OutboxSender, SmsSender
+from phongdich.messaging.sms import SmsSender, sender_for
 from phongdich.web import errors
 from phongdich.web.api import router as api_router
 from phongdich.web.api.scan_lane import ScanLane
@@ -29,14 +29,15 @@ from phongdich.web.pages import router as pages_router
 
 
 def make_sms_sender(settings: Settings) -> SmsSender:
-    if settings.sms_sender == "http":
-        return HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
-    return OutboxSender()
+    return sender_for(settings.sms_sender, settings.sms_gateway_url, settings.sms_gateway_token)
 
 
 def _job_loop(app: FastAPI, stop: threading.Event) -> None:
     worker = f"serve@{socket.gethostname()}"
-    jobs = periodic_jobs(checkin_retention_days=app.state.settings.checkin_retention_days)
+    jobs = periodic_jobs(
+        checkin_retention_days=app.state.settings.checkin_retention_days,
+        sms_sender=app.state.sms_sender,
+    )
     handlers = background_handlers()
     while not stop.is_set():
         work_once(app.state.session_factory, jobs, handlers, app.state.clock, worker)
