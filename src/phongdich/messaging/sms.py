@@ -8,6 +8,10 @@ every minute for everything else: tracing notices, and whatever a crash left beh
 A gateway that fails (down, overloaded, refusing) does not lose a message: it is tried again
 after 1, 2, 4 and 8 minutes, and marked failed, with the gateway's last answer, only after
 `MAX_ATTEMPTS` tries. A warning to an exposed person is worth a late delivery.
+
+Delivery is at least once: a request's delivery and the job's, running at the same moment, can
+both send a message they both found queued. Claiming each message before sending would hold a
+write transaction across the gateway's answers, and on SQLite that stops every scan.
 """
 
 from __future__ import annotations
