@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phongdich.auth.roles import Role
-from phongdich.models import Venue
+from phongdich.core.phone import normalize_phone
+from phongdich.models import SmsMessage, Venue
 from tests.factories import HOA_AN, SONG_HIEN, TP_CAO_BANG, official, sign_in
 from tests.venues.factories import new_phone
 from tests.venues.test_api import sign_in_by_phone
@@ -19,7 +20,8 @@ from tests.venues.test_api import sign_in_by_phone
 def test_an_owner_registers_through_the_form_and_the_commune_approves(
     client: TestClient, db: Session
 ) -> None:
-    csrf = sign_in_by_phone(client, db, new_phone())
+    owner_phone = new_phone()
+    csrf = sign_in_by_phone(client, db, owner_phone)
     picker = client.get("/venues/register", params={"commune_q": "song hien", "name": "Quán Mây"})
     assert picker.status_code == 200
     assert 'value="2021:01267"' in picker.text and "Quán Mây" in picker.text
@@ -55,6 +57,9 @@ def test_an_owner_registers_through_the_form_and_the_commune_approves(
     assert r.status_code == 303
     assert db.get(Venue, venue_id).status == "approved"  # type: ignore[union-attr]
     assert f"/venues/{venue_id}/poster.pdf" in client.get(f"/venues/{venue_id}").text
+    # The owner hears of it by SMS (kept in the outbox here, with no gateway).
+    told = db.scalars(select(SmsMessage).where(SmsMessage.purpose == "venue_decision")).one()
+    assert told.phone == normalize_phone(owner_phone) and "đã được duyệt" in told.body
 
 
 def test_the_import_page_previews_then_commits(client: TestClient, db: Session) -> None:

@@ -13,7 +13,8 @@ from phongdich.auth.roles import Role
 from phongdich.auth.service import principal_for
 from phongdich.core.errors import AppError, Conflict, Forbidden
 from phongdich.core.shortcode import parse_short_code
-from phongdich.models import AuditEntry, RoleGrant, User, VenueType
+from phongdich.messaging.sms import OutboxSender
+from phongdich.models import AuditEntry, RoleGrant, SmsMessage, User, VenueType
 from phongdich.venues.queries import VenueFilter, load_venue, venue_target, visible_venues
 from phongdich.venues.service import (
     DuplicateSuspected,
@@ -110,8 +111,11 @@ def test_an_owner_registers_and_an_official_of_the_commune_approves(db: Session)
         approve_venue(db, actor_of(db, owner), venue, now=T0)
 
     commune = official(db, Role.COMMUNE_OFFICIAL, SONG_HIEN)
-    approve_venue(db, actor_of(db, commune), venue, now=T0)
+    approve_venue(db, actor_of(db, commune), venue, now=T0, sms=OutboxSender())
     assert venue.status == "approved"
+    # The owner is told by SMS.
+    told = db.scalars(select(SmsMessage).where(SmsMessage.purpose == "venue_decision")).one()
+    assert told.phone == "+84912000111" and "«Quán phở Hương» đã được duyệt" in told.body
     assert venue.approved_by_id == commune.id and venue.approved_at == T0
     assert audit_actions(db, venue.id) == ["venue.register", "venue.approve"]
     with pytest.raises(Conflict):
@@ -174,8 +178,10 @@ def test_reject_close_and_reopen_are_audited(db: Session) -> None:
     with pytest.raises(AppError) as no_reason:
         reject_venue(db, commune, venue, now=T0, reason="  ")
     assert no_reason.value.code == "venue.reason_required"
-    reject_venue(db, commune, venue, now=T0, reason="Địa chỉ không đúng")
+    reject_venue(db, commune, venue, now=T0, reason="Địa chỉ không đúng", sms=OutboxSender())
     assert venue.status == "rejected"
+    told = db.scalars(select(SmsMessage).where(SmsMessage.purpose == "venue_decision")).one()
+    assert told.body.endswith("Lý do: Địa chỉ không đúng") and told.phone == venue.contact_phone
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "venue.reject")).one()
     assert entry.details and entry.details["reason"] == "Địa chỉ không đúng"
     with pytest.raises(Conflict):

@@ -23,6 +23,7 @@ from phongdich.core.errors import AppError, Conflict
 from phongdich.core.phone import normalize_phone
 from phongdich.core.shortcode import new_short_code
 from phongdich.core.text import fold, normalize
+from phongdich.messaging.sms import SmsSender
 from phongdich.models import Area, User, Venue, VenueLocation, VenueType
 from phongdich.venues.queries import (
     APPROVED,
@@ -285,8 +286,11 @@ def _wrong_status(venue: Venue, action: str) -> AppError:
     )
 
 
-def approve_venue(session: Session, actor: Actor, venue: Venue, *, now: datetime) -> Venue:
-    """A commune or district official of the venue's area approves a pending registration."""
+def approve_venue(
+    session: Session, actor: Actor, venue: Venue, *, now: datetime, sms: SmsSender | None = None
+) -> Venue:
+    """A commune or district official of the venue's area approves a pending registration;
+    with a sender, the owner is told by SMS."""
     require(actor.principal, "venue.approve", venue_target(venue, _area_of(session, venue)))
     if venue.status not in (PENDING, REJECTED):
         raise _wrong_status(venue, "approve")
@@ -294,13 +298,45 @@ def approve_venue(session: Session, actor: Actor, venue: Venue, *, now: datetime
     venue.approved_by_id = actor.principal.user_id if actor.principal else None
     session.flush()
     _audit(session, actor, "venue.approve", venue, now=now)
+    _tell_owner(
+        session,
+        venue,
+        f"phongdich: Địa điểm «{_short(venue.name, 80)}» đã được duyệt. Đăng nhập để in mã QR "
+        "check-in và thêm nhân viên.",
+        sms=sms,
+        now=now,
+    )
     return venue
 
 
+def _tell_owner(
+    session: Session, venue: Venue, body: str, *, sms: SmsSender | None, now: datetime
+) -> None:
+    """An SMS about a decision on the venue, to its contact phone or else its owner's phone
+    (a registration made by an official has no owner to tell)."""
+    if sms is None or venue.owner_user_id is None:
+        return
+    owner = session.get(User, venue.owner_user_id)
+    phone = venue.contact_phone or (owner.phone if owner else None)
+    if phone:
+        sms.queue(session, phone, body, "venue_decision", now)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def reject_venue(
-    session: Session, actor: Actor, venue: Venue, *, now: datetime, reason: str
+    session: Session,
+    actor: Actor,
+    venue: Venue,
+    *,
+    now: datetime,
+    reason: str,
+    sms: SmsSender | None = None,
 ) -> Venue:
-    """Refuse a pending registration, saying why (the owner sees the reason)."""
+    """Refuse a pending registration, saying why (the owner sees the reason, and with a sender
+    gets it by SMS)."""
     require(actor.principal, "venue.approve", venue_target(venue, _area_of(session, venue)))
     reason = normalize(reason)
     if not reason or len(reason) > 500:
@@ -314,6 +350,14 @@ def reject_venue(
     venue.status = REJECTED
     session.flush()
     _audit(session, actor, "venue.reject", venue, now=now, details={"reason": reason})
+    _tell_owner(
+        session,
+        venue,
+        f"phongdich: Đăng ký địa điểm «{_short(venue.name, 80)}» chưa được duyệt. Lý do: "
+        f"{_short(reason, 160)}",
+        sms=sms,
+        now=now,
+    )
     return venue
 
 

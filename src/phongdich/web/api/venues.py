@@ -259,14 +259,18 @@ def get_one(venue_id: int, ctx: CtxDep) -> VenueRead:
 def approve(venue_id: int, ctx: CtxDep, request: Request) -> VenueRead:
     api_write(ctx, request)
     venue, _area = load_venue(ctx.db, ctx.require_principal(), venue_id)
-    return _one(ctx, approve_venue(ctx.db, ctx.actor, venue, now=ctx.now))
+    sms = ctx.request.app.state.sms_sender
+    return _one(ctx, approve_venue(ctx.db, ctx.actor, venue, now=ctx.now, sms=sms))
 
 
 @router.post("/{venue_id}/reject", summary="Từ chối địa điểm (kèm lý do)")
 def reject(venue_id: int, body: Reason, ctx: CtxDep, request: Request) -> VenueRead:
     api_write(ctx, request)
     venue, _area = load_venue(ctx.db, ctx.require_principal(), venue_id)
-    return _one(ctx, reject_venue(ctx.db, ctx.actor, venue, now=ctx.now, reason=body.reason))
+    sms = ctx.request.app.state.sms_sender
+    return _one(
+        ctx, reject_venue(ctx.db, ctx.actor, venue, now=ctx.now, reason=body.reason, sms=sms)
+    )
 
 
 @router.post("/{venue_id}/close", summary="Đóng địa điểm")

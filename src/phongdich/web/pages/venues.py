@@ -322,10 +322,11 @@ def _act(ctx: Ctx, venue_id: int, action: str, csrf_token: str, reason: str = ""
     ctx.require_principal()
     check_csrf(ctx, csrf_token)
     venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    sms = ctx.request.app.state.sms_sender
     if action == "approve":
-        approve_venue(ctx.db, ctx.actor, venue, now=ctx.now)
+        approve_venue(ctx.db, ctx.actor, venue, now=ctx.now, sms=sms)
     elif action == "reject":
-        reject_venue(ctx.db, ctx.actor, venue, now=ctx.now, reason=reason)
+        reject_venue(ctx.db, ctx.actor, venue, now=ctx.now, reason=reason, sms=sms)
     elif action == "close":
         close_venue(ctx.db, ctx.actor, venue, now=ctx.now, reason=reason)
     else:
