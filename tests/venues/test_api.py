@@ -86,6 +86,13 @@ def test_an_official_of_another_district_gets_403(client: TestClient, db: Sessio
         403,
         "forbidden",
     )
+    assert_error(
+        client.patch(
+            f"/api/v1/venues/{venue['id']}", json={"name": "Quán"}, headers={"x-csrf-token": csrf}
+        ),
+        403,
+        "forbidden",
+    )
     assert client.get("/api/v1/venues").json()["total"] == 0
     assert_error(client.get("/api/v1/venues/999999"), 404, "venue.not_found")
 
@@ -95,6 +102,20 @@ def test_an_official_of_another_district_gets_403(client: TestClient, db: Sessio
     assert [v["id"] for v in pending["items"]] == [venue["id"]]
     r = client.post(f"/api/v1/venues/{venue['id']}/approve", headers={"x-csrf-token": csrf})
     assert r.status_code == 200 and r.json()["status"] == "approved"
+    # The commune edits what it is allowed to; a bad value is a Vietnamese error with a code.
+    r = client.patch(
+        f"/api/v1/venues/{venue['id']}",
+        json={"name": "  Quán   Phở Hương 2 "},
+        headers={"x-csrf-token": csrf},
+    )
+    assert r.status_code == 200 and r.json()["name"] == "Quán Phở Hương 2"
+    assert_error(
+        client.patch(
+            f"/api/v1/venues/{venue['id']}", json={"name": "x"}, headers={"x-csrf-token": csrf}
+        ),
+        400,
+        "venue.name_invalid",
+    )
     assert_error(
         client.post(
             f"/api/v1/venues/{venue['id']}/reject",

@@ -38,6 +38,16 @@ def test_an_owner_registers_through_the_form_and_the_commune_approves(
     page = client.get(f"/venues/{venue_id}")
     assert "Quán cà phê Mây" in page.text and "Chờ duyệt" in page.text
     assert 'id="approval"' not in page.text  # the owner does not approve
+    # The owner corrects the details before review, from the same page.
+    assert 'id="edit"' in page.text
+    r = client.post(
+        f"/venues/{venue_id}/edit",
+        data={**{k: form[k] for k in ("name", "type_code")}, "csrf_token": csrf,
+              "street_address": "Số 5, tổ 2", "contact_phone": ""},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    assert "Số 5, tổ 2" in client.get(f"/venues/{venue_id}").text
 
     # The same name again is a warning with a confirm box, not a refusal.
     again = client.post("/venues/register", data=form)

@@ -18,10 +18,12 @@ from phongdich.models import AuditEntry, RoleGrant, SmsMessage, User, VenueType
 from phongdich.venues.queries import VenueFilter, load_venue, venue_target, visible_venues
 from phongdich.venues.service import (
     DuplicateSuspected,
+    VenueEdit,
     add_location,
     approve_venue,
     close_venue,
     create_venue,
+    edit_venue,
     locations_of,
     register_venue,
     reject_venue,
@@ -201,6 +203,53 @@ def test_reject_close_and_reopen_are_audited(db: Session) -> None:
         "venue.close",
         "venue.reopen",
     ]
+
+
+def test_the_owner_edits_the_venue_and_a_corrected_refusal_goes_back_for_review(
+    db: Session,
+) -> None:
+    owner = citizen(db, phone="0912 000 222")
+    venue = register_venue(db, actor_of(db, owner), draft(db, name="Quán Mây"), now=T0)
+    commune = actor_of(db, official(db, Role.COMMUNE_OFFICIAL, SONG_HIEN))
+    reject_venue(db, commune, venue, now=T0, reason="Địa chỉ thiếu số nhà")
+    me = actor_of(db, owner)
+    edit = VenueEdit(street_address="  Số 12,  tổ 3 ", contact_phone="0912 000 333")
+    changes = edit_venue(db, me, venue, edit, now=T0)
+    assert changes == {
+        "street_address": ["Số 5, đường Vườn Cam", "Số 12, tổ 3"],
+        "contact_phone": ["+84912000222", "+84912000333"],
+    }
+    assert venue.status == "pending"  # back to the commune
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "venue.edit")).one()
+    assert entry.details is not None
+    assert (entry.details["changes"], entry.details["resubmitted"]) == (changes, True)
+    # A new name is searchable folded; the same values again change nothing and log nothing.
+    edit_venue(db, me, venue, VenueEdit(name="Quán Mây Trắng", type_code="market"), now=T0)
+    assert (venue.name_folded, venue.type_id) == (
+        "quan may trang",
+        db.scalars(select(VenueType.id).where(VenueType.code == "market")).one(),
+    )
+    assert edit_venue(db, me, venue, VenueEdit(name="Quán Mây Trắng"), now=T0) == {}
+    assert audit_actions(db, venue.id).count("venue.edit") == 2
+    # Bad values are refused in Vietnamese, naming the field, and nothing changes.
+    for bad, code in ((VenueEdit(name="x"), "venue.name_invalid"),
+                      (VenueEdit(street_address=" "), "venue.address_invalid"),
+                      (VenueEdit(type_code="rocket"), "venue_type.unknown")):  # fmt: skip
+        with pytest.raises(AppError) as err:
+            edit_venue(db, me, venue, bad, now=T0)
+        assert err.value.code == code
+    assert venue.name == "Quán Mây Trắng"
+    # Staff and officials elsewhere may not edit; the commune may (and its edit is no resubmit).
+    staff = citizen(db)
+    add_staff(db, me, venue, now=T0, phone=staff.phone or "", full_name="Nhân viên")
+    for stranger in (
+        actor_of(db, staff),
+        actor_of(db, official(db, Role.DISTRICT_OFFICIAL, HOA_AN)),
+    ):
+        with pytest.raises(Forbidden):
+            edit_venue(db, stranger, venue, VenueEdit(name="Quán khác"), now=T0)
+    edit_venue(db, commune, venue, VenueEdit(contact_phone=""), now=T0)
+    assert venue.contact_phone is None
 
 
 def test_sub_locations_have_their_own_codes(db: Session) -> None:

@@ -36,6 +36,15 @@ class VenueCreate(BaseModel):
     confirm_duplicate: bool = False
 
 
+class VenueChange(BaseModel):
+    """A change to a venue: only the fields given change."""
+
+    name: str | None = Field(default=None, max_length=200)
+    type_code: str | None = Field(default=None, max_length=40)
+    street_address: str | None = Field(default=None, max_length=300)
+    contact_phone: str | None = Field(default=None, max_length=30)
+
+
 class VenueRead(BaseModel):
     id: int
     name: str

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from phongdich.areas.service import effective_setting
 from phongdich.audit.service import Actor, record
-from phongdich.auth.policy import Target, require
+from phongdich.auth.policy import Target, can, require
 from phongdich.auth.roles import Role
 from phongdich.auth.service import area_ref, grant_role
 from phongdich.core.errors import AppError, Conflict
@@ -384,6 +384,66 @@ def reopen_venue(session: Session, actor: Actor, venue: Venue, *, now: datetime)
     session.flush()
     _audit(session, actor, "venue.reopen", venue, now=now)
     return venue
+
+
+@dataclass(frozen=True)
+class VenueEdit:
+    """What an owner or an official changes of a venue; None leaves a field as it is. The
+    commune is not among them: it decides who oversees the venue."""
+
+    name: str | None = None
+    type_code: str | None = None
+    street_address: str | None = None
+    contact_phone: str | None = None  # "" removes it
+
+
+def edit_venue(
+    session: Session, actor: Actor, venue: Venue, edit: VenueEdit, *, now: datetime
+) -> dict[str, list[object]]:
+    """Change a venue's name, type, address or phone (its owner or an official of its area);
+    returns what changed, {field: [before, after]}, audited. A refused registration that its
+    owner corrects goes back to the commune for review. Codes and posters stay valid (they
+    carry the venue's code, not its name); a new name needs a new print of the poster."""
+    require(actor.principal, "venue.manage", venue_target(venue, _area_of(session, venue)))
+    wanted: dict[str, object] = {}
+    if edit.name is not None:
+        wanted["name"] = clean_name(edit.name)
+    if edit.type_code is not None:
+        wanted["type_id"] = get_type(session, edit.type_code).id
+    if edit.street_address is not None:
+        wanted["street_address"] = clean_address(edit.street_address)
+    if edit.contact_phone is not None:
+        wanted["contact_phone"] = (
+            normalize_phone(edit.contact_phone) if edit.contact_phone.strip() else None
+        )
+    changes = {
+        field: [getattr(venue, field), value]
+        for field, value in wanted.items()
+        if getattr(venue, field) != value
+    }
+    if not changes:
+        return changes
+    for field, (_, value) in changes.items():
+        setattr(venue, field, value)
+    if "name" in changes:
+        venue.name_folded = fold(venue.name)
+    resubmitted = venue.status == REJECTED and not _may_approve(actor, venue, session)
+    if resubmitted:
+        venue.status = PENDING
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "venue.edit",
+        venue,
+        now=now,
+        details={"changes": changes, **({"resubmitted": True} if resubmitted else {})},
+    )
+    return changes
+
+
+def _may_approve(actor: Actor, venue: Venue, session: Session) -> bool:
+    return can(actor.principal, "venue.approve", venue_target(venue, _area_of(session, venue)))
 
 
 def add_location(

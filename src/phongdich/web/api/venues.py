@@ -33,6 +33,7 @@ from phongdich.venues.schemas import (
     Reason,
     StaffAdd,
     StaffRead,
+    VenueChange,
     VenueCreate,
     VenuePage,
     VenueRead,
@@ -40,10 +41,12 @@ from phongdich.venues.schemas import (
     VenueTypeRead,
 )
 from phongdich.venues.service import (
+    VenueEdit,
     add_location,
     approve_venue,
     close_venue,
     create_venue,
+    edit_venue,
     locations_of,
     make_draft,
     register_venue,
@@ -252,6 +255,16 @@ def create(body: VenueCreate, ctx: CtxDep, request: Request) -> VenueRead:
 @router.get("/{venue_id}", summary="Một địa điểm")
 def get_one(venue_id: int, ctx: CtxDep) -> VenueRead:
     venue, _area = load_venue(ctx.db, ctx.require_principal(), venue_id)
+    return _one(ctx, venue)
+
+
+@router.patch("/{venue_id}", summary="Sửa tên, loại, địa chỉ, điện thoại của địa điểm")
+def edit(venue_id: int, body: VenueChange, ctx: CtxDep, request: Request) -> VenueRead:
+    """Fields left out stay as they are; an empty `contact_phone` removes the phone. The owner
+    correcting a refused registration sends it back for review."""
+    api_write(ctx, request)
+    venue, _area = load_venue(ctx.db, ctx.require_principal(), venue_id)
+    edit_venue(ctx.db, ctx.actor, venue, VenueEdit(**body.model_dump()), now=ctx.now)
     return _one(ctx, venue)
 
 

@@ -16,7 +16,7 @@ from phongdich.auth.roles import ROLE_ACTIONS
 from phongdich.auth.service import area_ref
 from phongdich.core.errors import AppError
 from phongdich.core.shortcode import format_short_code
-from phongdich.models import AuditEntry
+from phongdich.models import AuditEntry, Venue
 from phongdich.venues.imports import (
     MAX_ROWS,
     PREVIEW_ROWS,
@@ -38,10 +38,12 @@ from phongdich.venues.queries import (
 from phongdich.venues.service import (
     LOCATION_KINDS,
     DuplicateSuspected,
+    VenueEdit,
     add_location,
     approve_venue,
     close_venue,
     create_venue,
+    edit_venue,
     locations_of,
     make_draft,
     register_venue,
@@ -59,6 +61,15 @@ router = APIRouter(prefix="/venues")
 env.filters["short_code"] = format_short_code
 PER_PAGE = 50
 CsrfForm = Annotated[str, Form(max_length=100)]
+
+
+def _form_venue(ctx: Ctx, venue_id: int, csrf_token: str) -> Venue:
+    """The venue a form posts to, once the sender is signed in, the form genuine and the venue
+    theirs to see (each action checks its own permission)."""
+    ctx.require_principal()
+    check_csrf(ctx, csrf_token)
+    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    return venue
 
 
 def _back(venue_id: int, note: str) -> RedirectResponse:
@@ -295,6 +306,7 @@ def venue_page(venue_id: int, ctx: CtxDep) -> HTMLResponse:
         venue_type=venue_type,
         commune_name=area_names(ctx.db, [area])[area.id],
         staff=list_staff(ctx.db, principal, venue),
+        types=list_types(ctx.db),
         locations=locations_of(ctx.db, venue),
         kinds=LOCATION_KINDS,
         may={
@@ -319,9 +331,7 @@ def _rejection_reason(ctx: Ctx, venue_id: int) -> str | None:
 
 
 def _act(ctx: Ctx, venue_id: int, action: str, csrf_token: str, reason: str = "") -> Response:
-    ctx.require_principal()
-    check_csrf(ctx, csrf_token)
-    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    venue = _form_venue(ctx, venue_id, csrf_token)
     sms = ctx.request.app.state.sms_sender
     if action == "approve":
         approve_venue(ctx.db, ctx.actor, venue, now=ctx.now, sms=sms)
@@ -332,6 +342,22 @@ def _act(ctx: Ctx, venue_id: int, action: str, csrf_token: str, reason: str = ""
     else:
         reopen_venue(ctx.db, ctx.actor, venue, now=ctx.now)
     return _back(venue_id, action)
+
+
+@router.post("/{venue_id}/edit")
+def venue_edit_page(
+    venue_id: int,
+    ctx: CtxDep,
+    name: Annotated[str, Form(max_length=200)],
+    type_code: Annotated[str, Form(max_length=40)],
+    street_address: Annotated[str, Form(max_length=300)],
+    contact_phone: Annotated[str, Form(max_length=30)] = "",
+    csrf_token: CsrfForm = "",
+) -> Response:
+    venue = _form_venue(ctx, venue_id, csrf_token)
+    edit = VenueEdit(name, type_code, street_address, contact_phone)
+    edit_venue(ctx.db, ctx.actor, venue, edit, now=ctx.now)
+    return _back(venue_id, "edited")
 
 
 @router.post("/{venue_id}/{action}")
@@ -353,9 +379,7 @@ def staff_add_page(
     full_name: Annotated[str, Form(max_length=120)] = "",
     csrf_token: CsrfForm = "",
 ) -> Response:
-    ctx.require_principal()
-    check_csrf(ctx, csrf_token)
-    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    venue = _form_venue(ctx, venue_id, csrf_token)
     add_staff(ctx.db, ctx.actor, venue, now=ctx.now, phone=phone, full_name=full_name)
     return _back(venue_id, "staff_added")
 
@@ -364,9 +388,7 @@ def staff_add_page(
 def staff_remove_page(
     venue_id: int, user_id: int, ctx: CtxDep, csrf_token: CsrfForm = ""
 ) -> Response:
-    ctx.require_principal()
-    check_csrf(ctx, csrf_token)
-    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    venue = _form_venue(ctx, venue_id, csrf_token)
     remove_staff(ctx.db, ctx.actor, venue, user_id, now=ctx.now)
     return _back(venue_id, "staff_removed")
 
@@ -379,9 +401,7 @@ def location_add_page(
     kind: Annotated[str, Form(max_length=12)] = "gate",
     csrf_token: CsrfForm = "",
 ) -> Response:
-    ctx.require_principal()
-    check_csrf(ctx, csrf_token)
-    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    venue = _form_venue(ctx, venue_id, csrf_token)
     add_location(ctx.db, ctx.actor, venue, now=ctx.now, name=name, kind=kind)
     return _back(venue_id, "location_added")
 
@@ -390,8 +410,6 @@ def location_add_page(
 def location_remove_page(
     venue_id: int, location_id: int, ctx: CtxDep, csrf_token: CsrfForm = ""
 ) -> Response:
-    ctx.require_principal()
-    check_csrf(ctx, csrf_token)
-    venue, _area = load_venue(ctx.db, ctx.principal, venue_id)
+    venue = _form_venue(ctx, venue_id, csrf_token)
     remove_location(ctx.db, ctx.actor, venue, location_id, now=ctx.now)
     return _back(venue_id, "location_removed")
