@@ -93,6 +93,21 @@ def test_register_approve_download_poster_and_stay_private(
         assert s.get(Venue, venue.id).status == "approved"  # type: ignore[union-attr]
 
     page.goto(venue_url)
+    # The owner was told of the approval by SMS, and corrects the address from the page.
+    with live_server.factory() as s:
+        told = s.scalars(
+            select(SmsMessage.body).where(
+                SmsMessage.purpose == "venue_decision", SmsMessage.phone == "+84987111222"
+            )
+        ).all()
+    assert any("đã được duyệt" in body for body in told), told
+    page.get_by_text("Sửa thông tin địa điểm").click()
+    page.get_by_label("Địa chỉ", exact=True).fill("Số 7, phố Vườn Cam")
+    page.get_by_role("button", name="Lưu thay đổi").click()
+    page.get_by_text("Đã lưu.").wait_for()
+    assert page.get_by_text("Số 7, phố Vườn Cam").first.is_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    screenshot(page, "venue-edited")
     # Headless Chromium shows PDFs inline, so fetch the link's target with the owner's cookies.
     href = page.get_by_role("link", name="Tải áp phích mã QR (PDF)").get_attribute("href")
     assert href == f"/venues/{venue.id}/poster.pdf"
