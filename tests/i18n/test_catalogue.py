@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from functools import cache
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -13,15 +15,48 @@ METHODS = [
     ("src/phongdich/**.py", "python"),
     ("src/phongdich/web/templates/**.html", "jinja2"),
 ]
+# The error messages too: the web layer renders them with `_(message)`. The number is the
+# (1-based) position of the Vietnamese message: `AppError(code, message, ...)` and its subclasses,
+# and the helpers that take `(code, message)`. `Forbidden`/`Unauthenticated` are only ever raised
+# with their default message (and their first argument can be `details=`), so they are left out.
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "AppError": (2,),
+    "NotFound": (2,),
+    "Conflict": (2,),
+    "RateLimited": (2,),
+    "InvalidToken": (2,),
+    "_bad": (2,),  # people/ids.py
+    "_file_error": (2,),  # venues/imports.py
+}
+
+
+@cache
+def whole_literals(filename: str) -> frozenset[str]:
+    """Every complete string literal in a Python file (adjacent literals joined, as Python does),
+    but not the literal parts of f-strings."""
+    tree = ast.parse((ROOT / filename).read_text(encoding="utf-8"))
+    parts = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    return frozenset(
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in parts
+    )
 
 
 def source_messages() -> set[str]:
     found: set[str] = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        ROOT, method_map=METHODS, keywords={"_": None, "N_": None}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        ROOT, method_map=METHODS, keywords=KEYWORDS
     ):
-        if isinstance(message, str) and message:
-            found.add(message)
+        if not isinstance(message, str) or not message:
+            continue
+        # Babel glues together the pieces of a computed message (f-string + literal, `a if c
+        # else b`, `"…" + ", ".join(…)`); such a message is never looked up as written, so skip.
+        if filename.endswith(".py") and message not in whole_literals(filename):
+            continue
+        found.add(message)
     return found
 
 

@@ -79,6 +79,14 @@ def test_denials_share_one_shape(client: TestClient, db: Session) -> None:
     assert_error(client.get("/api/v1/sms/outbox"), 403, "forbidden")
 
 
+def test_error_messages_follow_the_chosen_language(client: TestClient, db: Session) -> None:
+    sign_in(client, official(db, Role.DISTRICT_OFFICIAL, TP_CAO_BANG))
+    vi = assert_error(client.get("/api/v1/venues/999999"), 404, "venue.not_found")
+    en = assert_error(client.get("/api/v1/venues/999999?lang=en"), 404, "venue.not_found")
+    assert vi["message"] == "Không tìm thấy địa điểm."
+    assert en["message"] != vi["message"] and "venue" in en["message"].lower()
+
+
 def test_cookie_callers_must_send_the_csrf_token(client: TestClient, db: Session) -> None:
     user = official(db, Role.COMMUNE_OFFICIAL, SONG_HIEN)
     sign_in(client, user)

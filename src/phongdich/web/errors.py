@@ -29,16 +29,18 @@ def wants_json(request: Request) -> bool:
 def error_response(
     request: Request, status: int, code: str, message: str, details: object = None
 ) -> Response:
+    locale = getattr(request.state, "locale", "vi")
+    _ = gettext_for(locale)
     if wants_json(request):
+        # The message in the asker's language (?lang= or the cookie); the code is the contract.
         return JSONResponse(
-            {"error": {"code": code, "message": message, "details": details}}, status_code=status
+            {"error": {"code": code, "message": _(message), "details": details}},
+            status_code=status,
         )
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     from phongdich.web.templating import env
 
-    locale = getattr(request.state, "locale", "vi")
-    _ = gettext_for(locale)
     html = env.get_template("error.html").render(
         _=_,
         locale=locale,
