@@ -30,6 +30,7 @@ from phongdich.audit.service import Actor
 from phongdich.auth.roles import ROLE_LABELS, Role
 from phongdich.auth.service import CLI_PRINCIPAL, create_user
 from phongdich.config import Settings
+from phongdich.core import keyvault
 from phongdich.core.clock import SystemClock
 from phongdich.core.errors import AppError
 from phongdich.db import make_engine, make_session_factory, upgrade
@@ -47,6 +48,13 @@ app.add_typer(report_app, name="report")
 
 console = Console()
 CLI_ACTOR = Actor(CLI_PRINCIPAL, "cli")
+
+
+def _settings() -> Settings:
+    """The settings of a CLI command; signing keys are sealed as the server seals them."""
+    settings = Settings()
+    keyvault.protect_keys(settings.signing_key_secret)
+    return settings
 
 
 @contextmanager
@@ -80,7 +88,7 @@ def _progress() -> Progress:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Chạy các bản di chuyển (Alembic) tới phiên bản mới nhất."""
-    settings = Settings()
+    settings = _settings()
     upgrade(make_engine(settings.database_url))
     console.print("[green]Cơ sở dữ liệu đã ở phiên bản mới nhất.[/green]")
 
@@ -96,7 +104,7 @@ def areas_load(
     ] = None,
 ) -> None:
     """Nạp danh mục đơn vị hành chính (tỉnh → huyện → xã) từ gói vietnam-provinces."""
-    settings = Settings()
+    settings = _settings()
     schemes = tuple(scheme or (SCHEME_2021, SCHEME_2025))
     bad = [s for s in schemes if s not in (SCHEME_2021, SCHEME_2025)]
     if bad:
@@ -118,7 +126,7 @@ def areas_load(
 @areas_app.command("search")
 def areas_search(text: str, scheme: str | None = None) -> None:
     """Tìm đơn vị hành chính theo tên, có dấu hoặc không dấu."""
-    with _session(Settings()) as session:
+    with _session(_settings()) as session:
         table = Table("Danh mục", "Cấp", "Mã", "Tên đầy đủ")
         for area, full in search_areas(session, text, scheme=scheme):
             table.add_row(area.scheme, area.level, area.code, full)
@@ -139,7 +147,7 @@ def users_create(
     """Tạo tài khoản với một vai trò."""
     if username and password is None:
         password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
-    with _session(Settings()) as session:
+    with _session(_settings()) as session:
         area_obj = None
         if area:
             parts = area.split("/")
@@ -168,7 +176,7 @@ def users_list() -> None:
     """Liệt kê tài khoản và vai trò."""
     from phongdich.auth.service import users_with_grants
 
-    with _session(Settings()) as session:
+    with _session(_settings()) as session:
         table = Table("#", "Họ tên", "Đăng nhập", "Vai trò")
         for user in users_with_grants(session):
             roles = ", ".join(ROLE_LABELS[Role(g.role)] for g in user.grants)
@@ -192,7 +200,7 @@ def demo() -> None:
     """Nạp dữ liệu mẫu Cao Bằng (đơn vị hành chính, tài khoản mọi vai trò)."""
     from phongdich.demo.service import fill_demo
 
-    settings = Settings()
+    settings = _settings()
     upgrade(make_engine(settings.database_url))
     with _session(settings) as session, _progress() as bar:
         tasks: dict[str, TaskID] = {}
@@ -220,7 +228,7 @@ def serve(
 
     from phongdich.web.app import create_app
 
-    settings = Settings()
+    settings = _settings()
     if host:
         settings.host = host
     if port:
@@ -238,12 +246,35 @@ def serve(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+keys_app = typer.Typer(help="Khoá ký mã QR và chứng nhận", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new-secret")
+def keys_new_secret() -> None:
+    """In ra một khoá bí mật mới cho PHONGDICH_SIGNING_KEY_SECRET (giữ ngoài cơ sở dữ liệu)."""
+    console.print(keyvault.new_secret())
+
+
+@keys_app.command("seal")
+def keys_seal() -> None:
+    """Niêm phong các khoá ký đang lưu chưa mã hoá bằng PHONGDICH_SIGNING_KEY_SECRET."""
+    from phongdich.core.signing import seal_stored_keys
+
+    settings = _settings()
+    if not keyvault.protected():
+        console.print("[red]Chưa đặt PHONGDICH_SIGNING_KEY_SECRET.[/red]")
+        raise typer.Exit(2)
+    with _session(settings) as session:
+        console.print(f"Đã niêm phong {seal_stored_keys(session)} khoá ký.")
+
+
 @app.command()
 def worker(once: Annotated[bool, typer.Option(help="Chạy một lượt rồi thoát")] = False) -> None:
     """Chạy tác vụ định kỳ và tác vụ nền (nhiều worker chạy song song được trên PostgreSQL)."""
     from phongdich.worker import run_worker
 
-    run_worker(Settings(), once=once)
+    run_worker(_settings(), once=once)
 
 
 @report_app.command("venues")
@@ -259,7 +290,7 @@ def report_venues(
     from phongdich.reports.exports import venue_report_xlsx
     from phongdich.reports.venues import district_by_code, parse_day, venue_activity_report
 
-    with _session(Settings()) as session:
+    with _session(_settings()) as session:
         report = venue_activity_report(
             session,
             CLI_PRINCIPAL,

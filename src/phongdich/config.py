@@ -48,5 +48,8 @@ class Settings(BaseSettings):
     # At start, collect once and move what is alive out of the garbage collector's reach (see
     # `web.app`). Off where many apps start in one process (the tests): what is frozen stays.
     freeze_gc_at_start: bool = True
+    # Seals the private signing keys in the database (`core.keyvault`): 32 bytes, base64url,
+    # from `phongdich keys new-secret`. Empty: keys are stored unsealed (the demo).
+    signing_key_secret: str = ""
     job_poll_seconds: float = 30.0
     checkin_retention_days: int = 28

@@ -7,6 +7,7 @@ import socket
 import time
 
 from phongdich.config import Settings
+from phongdich.core import keyvault
 from phongdich.core.clock import SystemClock
 from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
@@ -15,6 +16,7 @@ from phongdich.messaging.sms import sender_for
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> None:
+    keyvault.protect_keys(settings.signing_key_secret)
     factory = make_session_factory(engine_for(settings))
     name = f"worker@{socket.gethostname()}:{os.getpid()}"
     clock = SystemClock()

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from phongdich.core import keyvault
 from phongdich.core.errors import AppError, NotFound
 from phongdich.models import SigningKey
 
@@ -103,14 +104,14 @@ def create_key(
 ) -> SigningKey:
     """A new Ed25519 key for `purpose`; being the newest, it signs from now on (flush only)."""
     private = Ed25519PrivateKey.generate()
+    kid = _next_kid(session, purpose)
+    raw = private.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
     key = SigningKey(
-        kid=_next_kid(session, purpose),
+        kid=kid,
         purpose=purpose,
         algorithm=ALGORITHM,
         public_key=private.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw),
-        private_key=private.private_bytes(
-            ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption()
-        ),
+        private_key=keyvault.seal(raw, _label(purpose, kid)),  # see `core.keyvault`
         created_at=now,
         note=note,
     )
@@ -173,7 +174,27 @@ def signer_for(session: Session, purpose: str, *, now: datetime) -> Signer:
     """A signer with the purpose's active key (created on first need)."""
     key = ensure_key(session, purpose, now=now)
     assert key.private_key is not None
-    return Signer(key.kid, Ed25519PrivateKey.from_private_bytes(key.private_key))
+    raw = keyvault.unseal(key.private_key, _label(purpose, key.kid))
+    return Signer(key.kid, Ed25519PrivateKey.from_private_bytes(raw))
+
+
+def _label(purpose: str, kid: str) -> str:
+    return f"{purpose}:{kid}"
+
+
+def seal_stored_keys(session: Session) -> int:
+    """Seal the private keys stored unsealed (from before a secret was set); returns how many
+    (flush only). Needs the secret set in this process."""
+    if not keyvault.protected():
+        raise keyvault.KeyLocked("Chưa đặt PHONGDICH_SIGNING_KEY_SECRET để niêm phong khoá ký.")
+    sealed = 0
+    for key in session.scalars(select(SigningKey).where(SigningKey.private_key.is_not(None))):
+        assert key.private_key is not None
+        if not keyvault.is_sealed(key.private_key):
+            key.private_key = keyvault.seal(key.private_key, _label(key.purpose, key.kid))
+            sealed += 1
+    session.flush()
+    return sealed
 
 
 def sign(session: Session, purpose: str, claims: dict[str, Any], *, now: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from phongdich.config import Settings
+from phongdich.core import keyvault
 from phongdich.core.clock import Clock, SystemClock
 from phongdich.db import engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
@@ -26,6 +28,8 @@ from phongdich.web.api import router as api_router
 from phongdich.web.api.scan_lane import ScanLane
 from phongdich.web.middleware import BodyLimit, LocaleAndHeaders
 from phongdich.web.pages import router as pages_router
+
+log = logging.getLogger(__name__)
 
 
 def make_sms_sender(settings: Settings) -> SmsSender:
@@ -64,6 +68,11 @@ def create_app(
     run_jobs: bool | None = None,
 ) -> FastAPI:
     """Build the app; tests hand in their own session factory, clock and SMS sender."""
+    keyvault.protect_keys(settings.signing_key_secret)
+    if not settings.signing_key_secret and not settings.database_url.startswith("sqlite"):
+        log.warning(
+            "PHONGDICH_SIGNING_KEY_SECRET is not set: private signing keys are stored unsealed"
+        )
     if session_factory is None:
         session_factory = make_session_factory(engine_for(settings))
     run_jobs = settings.run_jobs_in_process if run_jobs is None else run_jobs
