@@ -5,13 +5,19 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from phongdich.auth.roles import Role
+from phongdich.core.clock import FixedClock
 from phongdich.core.phone import normalize_phone
+from phongdich.jobs.registry import background_handlers
+from phongdich.jobs.runner import claim_next, run_background_job
 from phongdich.models import SmsMessage, Venue
+from phongdich.web.pages import venues as venue_pages
+from tests.conftest import T0
 from tests.factories import HOA_AN, SONG_HIEN, TP_CAO_BANG, official, sign_in
 from tests.venues.factories import new_phone
 from tests.venues.test_api import sign_in_by_phone
@@ -112,3 +118,48 @@ def test_home_links_to_venue_pages_by_role(client: TestClient, db: Session) -> N
     sign_in_by_phone(client, db, new_phone())
     home = client.get("/").text
     assert 'href="/venues/register"' in home and 'href="/venues/import"' not in home
+
+
+def test_a_big_import_is_written_by_a_job_with_a_status_page(
+    client: TestClient,
+    db: Session,
+    factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(venue_pages, "IN_REQUEST_ROWS", 2)  # three rows make a big file here
+    csrf = sign_in(client, official(db, Role.DISTRICT_OFFICIAL, TP_CAO_BANG))
+    header = "Tên địa điểm,Loại địa điểm,Địa chỉ,Mã xã\n"
+    rows = "".join(f"Chợ phiên số {i},market,Tổ {i},01267\n" for i in range(3))
+    r = client.post(
+        "/venues/import/preview",
+        data={"csrf_token": csrf, "scheme": "2021"},
+        files={"file": ("a.csv", (header + rows).encode(), "text/csv")},
+    )
+    payload = re.search(r'name="payload" value="([^"]*)"', r.text)
+    assert payload, r.text
+    form = {"csrf_token": csrf, "scheme": "2021", "payload": html.unescape(payload.group(1))}
+    r = client.post("/venues/import/commit", data=form, follow_redirects=False,
+                    files={"unused": ("", b"", "application/octet-stream")})  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    assert db.scalar(select(func.count()).select_from(Venue).where(
+        Venue.name.like("Chợ phiên số %"))) == 0  # fmt: skip
+    job_id = claim_next(factory, "test-worker", T0)
+    assert job_id is not None and r.headers["location"] == f"/jobs/{job_id}"
+    assert run_background_job(factory, background_handlers(), job_id, FixedClock(T0)) == "done"
+    page = client.get(f"/jobs/{job_id}")
+    assert "Đã nhập 3 địa điểm." in page.text and 'href="/venues"' in page.text
+    assert "3 / 3" in page.text  # the progress the job reported
+    assert db.scalar(select(func.count()).select_from(Venue).where(
+        Venue.name.like("Chợ phiên số %"))) == 3  # fmt: skip
+
+    # The same rows again, now duplicates not confirmed: the job fails with the reason, in
+    # words on its page, and writes nothing.
+    r = client.post("/venues/import/commit", data=form, follow_redirects=False,
+                    files={"unused": ("", b"", "application/octet-stream")})  # fmt: skip
+    job_id = claim_next(factory, "test-worker", T0)
+    assert job_id is not None
+    assert run_background_job(factory, background_handlers(), job_id, FixedClock(T0)) == "failed"
+    page = client.get(f"/jobs/{job_id}")
+    assert 'data-code="import.possible_duplicates"' in page.text
+    assert db.scalar(select(func.count()).select_from(Venue).where(
+        Venue.name.like("Chợ phiên số %"))) == 3  # fmt: skip

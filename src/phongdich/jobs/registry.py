@@ -54,5 +54,6 @@ def background_handlers() -> dict[str, BackgroundHandler]:
     """Every kind of queued job, by name."""
     from phongdich.demo import tasks as demo_tasks
     from phongdich.tracing import tasks as tracing_tasks
+    from phongdich.venues import imports as venue_imports
 
-    return {**demo_tasks.HANDLERS, **tracing_tasks.HANDLERS}
+    return {**demo_tasks.HANDLERS, **tracing_tasks.HANDLERS, **venue_imports.HANDLERS}

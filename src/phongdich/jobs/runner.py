@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from phongdich.core.clock import Clock
+from phongdich.core.errors import AppError
 from phongdich.jobs.registry import BackgroundHandler, PeriodicJob
 from phongdich.models import BackgroundJob, JobRun
 
@@ -137,6 +138,10 @@ def run_background_job(
             result = handler(session, params, now, progress)
             session.commit()
             status, error = "done", None
+        except AppError as err:  # a refusal for the requester to read (e.g. a file's errors)
+            session.rollback()
+            result = {"error_code": err.code, "message": err.message}
+            status, error = "failed", f"{err.code}: {err.message}"
         except Exception:
             session.rollback()
             log.exception("background job %s failed", job_id)

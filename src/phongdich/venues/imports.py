@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import or_, select
@@ -21,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import Target, can, require_somewhere
-from phongdich.auth.service import area_ref
-from phongdich.core.errors import AppError
+from phongdich.auth.service import area_ref, principal_for
+from phongdich.core.errors import AppError, Forbidden
 from phongdich.core.phone import normalize_phone
 from phongdich.core.text import fold
-from phongdich.models import Area, Venue, VenueType
+from phongdich.jobs.runner import enqueue
+from phongdich.models import Area, BackgroundJob, User, Venue, VenueType
 from phongdich.venues.queries import APPROVED, CLOSED, REJECTED, area_names
 from phongdich.venues.service import (
     VenueDraft,
@@ -372,8 +375,10 @@ def commit_import(
     now: datetime,
     scheme: str,
     confirm_duplicates: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> list[Venue]:
-    """Check the whole file again and write every venue, or refuse and write nothing."""
+    """Check the whole file again and write every venue, or refuse and write nothing;
+    `progress(done, total)` hears of each thousand written (a background job's status page)."""
     preview = preview_import(session, actor, content, filename, scheme=scheme)
     if preview.errors:
         raise AppError(
@@ -400,6 +405,8 @@ def commit_import(
         venues.append(venue)
     for i in range(0, len(venues), 1000):
         insert_with_codes(session, venues[i : i + 1000])
+        if progress is not None:
+            progress(min(i + 1000, len(venues)), len(venues))
     record(
         session,
         actor,
@@ -415,6 +422,58 @@ def commit_import(
         },
     )
     return venues
+
+
+# Files up to this many rows are written while the official waits (about a second per
+# thousand here); bigger ones by a background job with a status page.
+IN_REQUEST_ROWS = 2_000
+IMPORT_KIND = "venues.import"
+
+
+def queue_import(
+    session: Session,
+    actor: Actor,
+    payload: str,
+    *,
+    now: datetime,
+    scheme: str,
+    confirm_duplicates: bool,
+) -> BackgroundJob:
+    """Queue the commit of checked rows (`rows_as_csv`) for the worker; the job checks them,
+    and the requester's rights, again when it runs."""
+    principal = actor.principal
+    if principal is None or principal.user_id is None:
+        raise Forbidden()
+    require_somewhere(principal, "venue.create")
+    params = {"payload": payload, "scheme": scheme, "confirm": confirm_duplicates,
+              "user_id": principal.user_id}  # fmt: skip
+    return enqueue(session, IMPORT_KIND, params, now=now, user_id=principal.user_id)
+
+
+def run_import(
+    session: Session,
+    params: dict[str, Any],
+    now: datetime,
+    progress: Callable[[int, int | None], None],
+) -> dict[str, Any]:
+    """The job: the requester's rights as they are now, then `commit_import` (all or none)."""
+    user = session.get(User, params.get("user_id") or 0)
+    if user is None:
+        raise LookupError("the import has no requester")
+    venues = commit_import(
+        session,
+        Actor(principal_for(session, user)),
+        str(params["payload"]).encode(),
+        "preview.csv",
+        now=now,
+        scheme=str(params["scheme"]),
+        confirm_duplicates=bool(params["confirm"]),
+        progress=progress,
+    )
+    return {"created": len(venues), "link_url": "/venues"}
+
+
+HANDLERS = {IMPORT_KIND: run_import}
 
 
 def rows_as_csv(preview: ImportPreview) -> str:

@@ -43,9 +43,12 @@ def _job_loop(app: FastAPI, stop: threading.Event) -> None:
         sms_sender=app.state.sms_sender,
     )
     handlers = background_handlers()
+    wake: threading.Event = app.state.jobs_wake
     while not stop.is_set():
         work_once(app.state.session_factory, jobs, handlers, app.state.clock, worker)
-        stop.wait(app.state.settings.job_poll_seconds)
+        # Until the next poll, or until a page has just queued a job (`pages.jobs.wake_jobs`).
+        wake.wait(app.state.settings.job_poll_seconds)
+        wake.clear()
 
 
 class App(FastAPI):
@@ -93,6 +96,7 @@ def create_app(
             thread.start()
         yield
         stop.set()
+        app.state.jobs_wake.set()
         if thread:
             thread.join(timeout=5)
 
@@ -109,6 +113,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.clock = clock or SystemClock()
     app.state.sms_sender = sms_sender or make_sms_sender(settings)
+    app.state.jobs_wake = threading.Event()
     errors.install(app)
     app.include_router(api_router)
     app.include_router(pages_router)

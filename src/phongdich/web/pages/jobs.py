@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
@@ -16,3 +18,9 @@ router = APIRouter()
 def job_page(job_id: int, ctx: CtxDep) -> HTMLResponse:
     job = read_job(ctx.db, ctx.require_principal(), job_id)
     return render(ctx, "jobs/status.html", job=job, percent=percent(job))
+
+
+def wake_jobs(app: Any) -> None:
+    """Have this process's job loop look for queued jobs now: run after the response, so after
+    the request's commit has made the job visible (a separate worker finds it at its next poll)."""
+    app.state.jobs_wake.set()

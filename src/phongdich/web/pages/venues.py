@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from phongdich.areas.queries import get_area, search_areas
@@ -18,11 +19,13 @@ from phongdich.core.errors import AppError
 from phongdich.core.shortcode import format_short_code
 from phongdich.models import AuditEntry, Venue
 from phongdich.venues.imports import (
+    IN_REQUEST_ROWS,
     MAX_ROWS,
     PREVIEW_ROWS,
     TEMPLATE_HEADERS,
     commit_import,
     preview_import,
+    queue_import,
     rows_as_csv,
 )
 from phongdich.venues.queries import (
@@ -55,6 +58,7 @@ from phongdich.venues.staff import add_staff, list_staff, remove_staff
 from phongdich.venues.types import list_types
 from phongdich.web.api.venues import default_scheme
 from phongdich.web.context import Ctx, CtxDep, check_csrf
+from phongdich.web.pages.jobs import wake_jobs
 from phongdich.web.templating import env, render
 
 router = APIRouter(prefix="/venues")
@@ -260,7 +264,7 @@ def import_preview_page(
 
 
 @router.post("/import/commit", response_class=HTMLResponse)
-async def import_commit_page(ctx: CtxDep, request: Request) -> HTMLResponse:
+async def import_commit_page(ctx: CtxDep, request: Request) -> Response:
     # Read by hand: the checked rows of a big file exceed the default 1 MB per form field.
     form = await request.form(max_part_size=ctx.settings.max_upload_bytes)
     return await run_in_threadpool(
@@ -273,10 +277,20 @@ async def import_commit_page(ctx: CtxDep, request: Request) -> HTMLResponse:
     )
 
 
-def _commit(ctx: Ctx, payload: str, scheme: str, confirm: bool, csrf_token: str) -> HTMLResponse:
+def _commit(ctx: Ctx, payload: str, scheme: str, confirm: bool, csrf_token: str) -> Response:
     ctx.require_principal()
     check_csrf(ctx, csrf_token)
     scheme = scheme if scheme in ("2021", "2025") else "2021"
+    if payload.count("\n") > IN_REQUEST_ROWS + 1:  # the header line, then a line a row
+        # A big file is written by a job, with a status page that shows its progress.
+        job = queue_import(
+            ctx.db, ctx.actor, payload, now=ctx.now, scheme=scheme, confirm_duplicates=confirm
+        )
+        return RedirectResponse(
+            f"/jobs/{job.id}",
+            status_code=303,
+            background=BackgroundTask(wake_jobs, ctx.request.app),
+        )
     try:
         with ctx.db.begin_nested():
             venues = commit_import(
