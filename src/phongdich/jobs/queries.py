@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from phongdich.auth.policy import Principal, can_somewhere
+from phongdich.auth.service import principal_for
 from phongdich.core.errors import NotFound
-from phongdich.models import BackgroundJob
+from phongdich.models import BackgroundJob, User
 
 
 def read_job(session: Session, principal: Principal, job_id: int) -> BackgroundJob:
@@ -24,3 +27,12 @@ def percent(job: BackgroundJob) -> int | None:
     if not job.progress_total:
         return None
     return min(100, round(100 * job.progress_done / job.progress_total))
+
+
+def requester(session: Session, params: dict[str, Any]) -> Principal:
+    """The rights, as they are now, of whoever queued a job (`params["user_id"]`): a job runs
+    later than the request, and a right withdrawn in between no longer counts."""
+    user = session.get(User, params.get("user_id") or 0)
+    if user is None:
+        raise LookupError("the job has no requester")
+    return principal_for(session, user)

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor
 from phongdich.auth.policy import require_somewhere
-from phongdich.auth.service import principal_for
 from phongdich.core.clock import local_day
 from phongdich.core.errors import Forbidden
+from phongdich.jobs.queries import requester
 from phongdich.jobs.registry import PeriodicJob
 from phongdich.jobs.runner import enqueue
-from phongdich.models import BackgroundJob, Case, Contact, FollowUp, User
+from phongdich.models import BackgroundJob, Case, Contact, FollowUp
 from phongdich.tracing.export import build_f1_export
 from phongdich.tracing.queries import load_case
 
@@ -46,11 +46,7 @@ def run_f1_export(
     progress: Callable[[int, int | None], None],
 ) -> dict[str, Any]:
     """The job: rebuild the requester's rights (as they are now), count, write, store."""
-    user_id = params.get("user_id")
-    user = session.get(User, user_id) if user_id else None
-    if user is None:
-        raise LookupError("the export has no requester")
-    principal = principal_for(session, user)
+    principal = requester(session, params)
     case_id = params.get("case_id")
     count_query = select(func.count()).select_from(Contact)
     if case_id is not None:

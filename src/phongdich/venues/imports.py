@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
 from phongdich.auth.policy import Target, can, require_somewhere
-from phongdich.auth.service import area_ref, principal_for
+from phongdich.auth.service import area_ref
 from phongdich.core.errors import AppError, Forbidden
 from phongdich.core.phone import normalize_phone
 from phongdich.core.text import fold
+from phongdich.jobs.queries import requester
 from phongdich.jobs.runner import enqueue
-from phongdich.models import Area, BackgroundJob, User, Venue, VenueType
+from phongdich.models import Area, BackgroundJob, Venue, VenueType
 from phongdich.venues.queries import APPROVED, CLOSED, REJECTED, area_names
 from phongdich.venues.service import (
     VenueDraft,
@@ -457,12 +458,9 @@ def run_import(
     progress: Callable[[int, int | None], None],
 ) -> dict[str, Any]:
     """The job: the requester's rights as they are now, then `commit_import` (all or none)."""
-    user = session.get(User, params.get("user_id") or 0)
-    if user is None:
-        raise LookupError("the import has no requester")
     venues = commit_import(
         session,
-        Actor(principal_for(session, user)),
+        Actor(requester(session, params)),
         str(params["payload"]).encode(),
         "preview.csv",
         now=now,

@@ -404,7 +404,8 @@ def edit_venue(
     returns what changed, {field: [before, after]}, audited. A refused registration that its
     owner corrects goes back to the commune for review. Codes and posters stay valid (they
     carry the venue's code, not its name); a new name needs a new print of the poster."""
-    require(actor.principal, "venue.manage", venue_target(venue, _area_of(session, venue)))
+    target = venue_target(venue, _area_of(session, venue))
+    require(actor.principal, "venue.manage", target)
     wanted: dict[str, object] = {}
     if edit.name is not None:
         wanted["name"] = clean_name(edit.name)
@@ -427,7 +428,8 @@ def edit_venue(
         setattr(venue, field, value)
     if "name" in changes:
         venue.name_folded = fold(venue.name)
-    resubmitted = venue.status == REJECTED and not _may_approve(actor, venue, session)
+    # The owner's correction goes back for review; the commune's own edit is no resubmission.
+    resubmitted = venue.status == REJECTED and not can(actor.principal, "venue.approve", target)
     if resubmitted:
         venue.status = PENDING
     session.flush()
@@ -440,10 +442,6 @@ def edit_venue(
         details={"changes": changes, **({"resubmitted": True} if resubmitted else {})},
     )
     return changes
-
-
-def _may_approve(actor: Actor, venue: Venue, session: Session) -> bool:
-    return can(actor.principal, "venue.approve", venue_target(venue, _area_of(session, venue)))
 
 
 def add_location(
