@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from functools import cache
 from pathlib import Path
+from string import Formatter
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -68,3 +69,18 @@ def test_every_message_has_an_english_translation() -> None:
     assert len(messages) > 50  # the extractor really found the templates
     missing = sorted(m for m in messages if not translated.get(m))
     assert not missing, "add these to en/LC_MESSAGES/messages.po: " + "; ".join(missing)
+
+
+def test_translations_keep_the_values_a_message_names() -> None:
+    """An error message naming values (`{max}`) is filled in after translation
+    (`core.errors.AppError.text`): its English must name the same values, or filling it fails."""
+    with PO.open("rb") as fh:
+        catalog = read_po(fh)
+    named = [m for m in catalog if m.id and m.string and "{" in m.id]
+    assert len(named) > 10  # the templates are in the catalogue
+    for m in named:
+        assert placeholders(m.string) == placeholders(m.id), m.id
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(text) if name}

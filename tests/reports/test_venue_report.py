@@ -185,7 +185,9 @@ def test_dormant_export_escapes_formula_like_names(
 def test_bad_dates_are_explained(db: Session, client: TestClient) -> None:
     sign_in_user(client, official(db, Role.PROVINCE_OFFICIAL, PROVINCE))
     r = client.get("/reports/venues", params={"from": "31/02/2021"})
-    assert r.status_code == 400 and "ngày/tháng/năm" in r.text
+    assert r.status_code == 400 and "Ngày không hợp lệ: «31/02/2021»" in r.text
+    r = client.get("/reports/venues", params={"from": "31/02/2021", "lang": "en"})
+    assert r.status_code == 400 and "Invalid date: «31/02/2021»" in r.text
     r = client.get("/reports/venues", params={"from": "15/11/2021", "to": "01/11/2021"})
     assert r.status_code == 400
 

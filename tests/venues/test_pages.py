@@ -161,5 +161,8 @@ def test_a_big_import_is_written_by_a_job_with_a_status_page(
     assert run_background_job(factory, background_handlers(), job_id, FixedClock(T0)) == "failed"
     page = client.get(f"/jobs/{job_id}")
     assert 'data-code="import.possible_duplicates"' in page.text
+    assert "Có 3 dòng có thể trùng với địa điểm đã có." in page.text
+    english = client.get(f"/jobs/{job_id}?lang=en")
+    assert "3 rows may duplicate existing venues." in english.text
     assert db.scalar(select(func.count()).select_from(Venue).where(
         Venue.name.like("Chợ phiên số %"))) == 3  # fmt: skip

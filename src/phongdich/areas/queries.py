@@ -20,7 +20,7 @@ def get_area(session: Session, scheme: str, level: str, code: str) -> Area:
     if area is None:
         raise NotFound(
             "area.unknown",
-            f"Không tìm thấy đơn vị hành chính mã {code} ({level}, danh mục {scheme}).",
+            "Không tìm thấy đơn vị hành chính mã {code} ({level}, danh mục {scheme}).",
             {"scheme": scheme, "level": level, "code": code},
         )
     return area

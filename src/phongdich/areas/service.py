@@ -81,8 +81,8 @@ def change_setting(
     if value not in spec.choices:
         raise AppError(
             "setting.value_invalid",
-            f"Giá trị không hợp lệ cho «{spec.label}».",
-            {"key": key, "allowed": list(spec.choices)},
+            "Giá trị không hợp lệ cho «{label}».",
+            {"key": key, "allowed": list(spec.choices), "label": spec.label},
         )
     row = session.scalar(
         select(AreaSetting).where(AreaSetting.area_id == area.id, AreaSetting.key == key)

@@ -54,7 +54,7 @@ def _check_password(password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise AppError(
             "password.too_short",
-            f"Mật khẩu phải có ít nhất {MIN_LENGTH} ký tự.",
+            "Mật khẩu phải có ít nhất {min_length} ký tự.",
             {"min_length": MIN_LENGTH},
         )
 

@@ -43,8 +43,8 @@ def _locked(seconds: int) -> RateLimited:
     minutes = max(1, (seconds + 59) // 60)
     return RateLimited(
         "auth.locked",
-        f"Bạn đã thử sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
-        {"retry_after_seconds": seconds},
+        "Bạn đã thử sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+        {"retry_after_seconds": seconds, "minutes": minutes},
     )
 
 
@@ -118,8 +118,8 @@ def request_phone_code(
             seconds = rl.retry_after(session, limit, key, now)
             raise RateLimited(
                 "auth.too_many_codes",
-                f"Bạn đã yêu cầu quá nhiều mã. Vui lòng thử lại sau {max(1, seconds // 60)} phút.",
-                {"retry_after_seconds": seconds},
+                "Bạn đã yêu cầu quá nhiều mã. Vui lòng thử lại sau {minutes} phút.",
+                {"retry_after_seconds": seconds, "minutes": max(1, seconds // 60)},
             )
     rl.hit(session, rl.CODE_REQUESTS_PER_PHONE, phone, now)
     rl.hit(session, rl.CODE_REQUESTS_PER_IP, ip, now)

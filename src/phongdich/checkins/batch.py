@@ -99,7 +99,7 @@ def record_batch(
     if len(scans) > MAX_BATCH:
         raise AppError(
             "checkin.batch_too_large",
-            f"Mỗi lần gửi tối đa {MAX_BATCH} lượt quét; hãy chia nhỏ.",
+            "Mỗi lần gửi tối đa {max} lượt quét; hãy chia nhỏ.",
             {"max": MAX_BATCH},
         )
     result = BatchResult(received=len(scans))

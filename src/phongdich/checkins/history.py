@@ -135,8 +135,9 @@ def look_up_history(
     if len(purpose) < MIN_PURPOSE_LENGTH:
         raise AppError(
             "history.purpose_required",
-            f"Vui lòng nêu rõ mục đích tra cứu (ít nhất {MIN_PURPOSE_LENGTH} ký tự), "
+            "Vui lòng nêu rõ mục đích tra cứu (ít nhất {min_length} ký tự), "
             "ví dụ: truy vết ca F0 số …",
+            {"min_length": MIN_PURPOSE_LENGTH},
         )
     start = now - timedelta(days=days)
     visits = _visits_of(session, [person.id], start, now + timedelta(minutes=5))

@@ -56,9 +56,12 @@ def delete_old_checkins(session: Session, now: datetime, *, retention_days: int)
     if not MIN_RETENTION_DAYS <= retention_days <= MAX_RETENTION_DAYS:
         raise AppError(
             "checkin.retention_invalid",
-            f"Thời hạn lưu lượt khai báo phải từ {MIN_RETENTION_DAYS} đến "
-            f"{MAX_RETENTION_DAYS} ngày.",
-            {"retention_days": retention_days},
+            "Thời hạn lưu lượt khai báo phải từ {min} đến {max} ngày.",
+            {
+                "retention_days": retention_days,
+                "min": MIN_RETENTION_DAYS,
+                "max": MAX_RETENTION_DAYS,
+            },
         )
     count_visits(session, now)  # anything still queued is counted before it goes
     cutoff = now - timedelta(days=retention_days)

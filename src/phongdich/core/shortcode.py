@@ -38,9 +38,8 @@ def parse_short_code(raw: str) -> str:
     if len(code) != BODY_LENGTH + 1 or any(ch not in _INDEX for ch in code):
         raise AppError(
             "short_code.malformed",
-            f"Mã gồm {BODY_LENGTH + 1} ký tự (chữ và số, không có 0, O, 1, I, L). "
-            "Vui lòng kiểm tra lại.",
-            {"code": raw},
+            "Mã gồm {length} ký tự (chữ và số, không có 0, O, 1, I, L). Vui lòng kiểm tra lại.",
+            {"code": raw, "length": BODY_LENGTH + 1},
         )
     if check_character(code[:-1]) != code[-1]:
         raise AppError(

@@ -148,7 +148,7 @@ def retire_key(session: Session, kid: str, *, now: datetime) -> SigningKey:
     """Stop a key: codes it signed are refused from now on (e.g. after a leak)."""
     key = session.scalar(select(SigningKey).where(SigningKey.kid == kid))
     if key is None:
-        raise NotFound("signing_key.unknown", f"Không có khoá ký {kid}.", {"kid": kid})
+        raise NotFound("signing_key.unknown", "Không có khoá ký {kid}.", {"kid": kid})
     if key.retired_at is None:
         key.retired_at = now
         key.private_key = None  # a retired key never signs again; drop its secret half

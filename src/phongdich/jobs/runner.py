@@ -140,7 +140,12 @@ def run_background_job(
             status, error = "done", None
         except AppError as err:  # a refusal for the requester to read (e.g. a file's errors)
             session.rollback()
-            result = {"error_code": err.code, "message": err.message}
+            result = {
+                "error_code": err.code,
+                "message": err.message,
+                "template": err.template,
+                "params": err.named,
+            }
             status, error = "failed", f"{err.code}: {err.message}"
         except Exception:
             session.rollback()

@@ -270,7 +270,8 @@ def add_dependant(
     if count >= MAX_DEPENDANTS:
         raise AppError(
             "person.too_many_dependants",
-            f"Mỗi tài khoản khai hộ tối đa {MAX_DEPENDANTS} người.",
+            "Mỗi tài khoản khai hộ tối đa {max} người.",
+            {"max": MAX_DEPENDANTS},
         )
     checked = check_draft(draft, today=now.date())
     person = _new_person(session, checked, now=now, via="dependant", guardian_user_id=guardian.id)

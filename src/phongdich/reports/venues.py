@@ -43,7 +43,7 @@ def parse_day(text: str) -> date:
     except ValueError as err:
         raise AppError(
             "report.bad_date",
-            f"Ngày không hợp lệ: {text!r}. Hãy nhập theo dạng ngày/tháng/năm, ví dụ 15/11/2021.",
+            "Ngày không hợp lệ: «{value}». Hãy nhập theo dạng ngày/tháng/năm, ví dụ 15/11/2021.",
             {"value": text},
         ) from err
 

@@ -155,7 +155,8 @@ def decide(
     if not ids or len(ids) > MAX_BULK:
         raise AppError(
             "candidate.selection_invalid",
-            f"Chọn từ 1 đến {MAX_BULK} người để xác nhận hoặc loại.",
+            "Chọn từ 1 đến {max} người để xác nhận hoặc loại.",
+            {"max": MAX_BULK, "selected": len(ids)},
         )
     rows = list(session.scalars(select(ExposureCandidate).where(ExposureCandidate.id.in_(ids))))
     if len(rows) != len(ids):

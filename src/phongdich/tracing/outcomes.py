@@ -29,9 +29,11 @@ def _check_day(case_obj: Case, on: date | None, now: datetime) -> date:
     if on < case_obj.confirmed_on:
         raise AppError(
             "case.outcome_before_confirmation",
-            "Ngày khỏi bệnh hoặc tử vong không được trước ngày xác định ca bệnh "
-            f"({format_date(case_obj.confirmed_on)}).",
-            {"confirmed_on": case_obj.confirmed_on.isoformat()},
+            "Ngày khỏi bệnh hoặc tử vong không được trước ngày xác định ca bệnh ({shown}).",
+            {
+                "confirmed_on": case_obj.confirmed_on.isoformat(),
+                "shown": format_date(case_obj.confirmed_on),
+            },
         )
     if on > local_day(now):
         raise AppError(

@@ -155,7 +155,7 @@ def _read_csv(content: bytes) -> list[list[str]]:
         return table
     except csv.Error as exc:
         raise _file_error(
-            "import.file_malformed", f"Tệp CSV bị lỗi định dạng: {exc}.", {"problem": str(exc)}
+            "import.file_malformed", "Tệp CSV bị lỗi định dạng: {problem}.", {"problem": str(exc)}
         ) from exc
 
 
@@ -192,7 +192,7 @@ def _header_map(header: list[str]) -> dict[str, int]:
         if key in found:
             raise _file_error(
                 "import.header_duplicate",
-                f"Cột «{COLUMNS[key][0]}» xuất hiện hai lần ở dòng tiêu đề.",
+                "Cột «{column}» xuất hiện hai lần ở dòng tiêu đề.",
                 {"column": COLUMNS[key][0]},
             )
         found[key] = index
@@ -200,12 +200,14 @@ def _header_map(header: list[str]) -> dict[str, int]:
     if missing:
         raise _file_error(
             "import.header_invalid",
-            "Dòng đầu tiên của tệp phải là tiêu đề cột. Thiếu cột: "
-            + ", ".join(f"«{m}»" for m in missing)
-            + ". Các cột cần có: "
-            + ", ".join(f"«{h}»" for h in TEMPLATE_HEADERS)
-            + ".",
-            {"missing": missing, "expected": TEMPLATE_HEADERS},
+            "Dòng đầu tiên của tệp phải là tiêu đề cột. Thiếu cột: {missing_list}. "
+            "Các cột cần có: {expected_list}.",
+            {
+                "missing": missing,
+                "expected": TEMPLATE_HEADERS,
+                "missing_list": ", ".join(f"«{m}»" for m in missing),
+                "expected_list": ", ".join(f"«{h}»" for h in TEMPLATE_HEADERS),
+            },
         )
     return found
 
@@ -246,8 +248,8 @@ def preview_import(
     if len(table) - 1 > MAX_ROWS:
         raise _file_error(
             "import.too_many_rows",
-            f"Tệp có hơn {MAX_ROWS:,} dòng. Hãy chia thành nhiều tệp nhỏ hơn.".replace(",", "."),
-            {"max_rows": MAX_ROWS},
+            "Tệp có hơn {shown} dòng. Hãy chia thành nhiều tệp nhỏ hơn.",
+            {"max_rows": MAX_ROWS, "shown": f"{MAX_ROWS:,}".replace(",", ".")},
         )
     columns = _header_map(table[0])
     types = type_lookup(session)
@@ -384,17 +386,18 @@ def commit_import(
     if preview.errors:
         raise AppError(
             "import.rejected",
-            f"Tệp có {len(preview.errors)} lỗi; chưa nhập địa điểm nào. Hãy sửa các dòng bị "
-            "lỗi rồi tải lên lại.",
+            "Tệp có {count} lỗi; chưa nhập địa điểm nào. Hãy sửa các dòng bị lỗi rồi tải lên lại.",
             {"errors": [e.__dict__ for e in preview.errors[:500]], "count": len(preview.errors)},
             status=422,
         )
     if preview.warnings and not confirm_duplicates:
         raise AppError(
             "import.possible_duplicates",
-            f"Có {len(preview.warnings)} dòng có thể trùng với địa điểm đã có. Hãy kiểm tra, "
-            "rồi xác nhận để nhập.",
-            {"warnings": [w.__dict__ for w in preview.warnings[:500]]},
+            "Có {count} dòng có thể trùng với địa điểm đã có. Hãy kiểm tra, rồi xác nhận để nhập.",
+            {
+                "warnings": [w.__dict__ for w in preview.warnings[:500]],
+                "count": len(preview.warnings),
+            },
             status=409,
         )
     venues = []

@@ -172,8 +172,8 @@ def posters_pdf(
     if len(pairs) > MAX_BATCH:
         raise AppError(
             "poster.batch_too_large",
-            f"Mỗi lần in tối đa {MAX_BATCH} áp phích; hãy chọn từng xã hoặc từng huyện.",
-            {"count": len(pairs)},
+            "Mỗi lần in tối đa {max} áp phích; hãy chọn từng xã hoặc từng huyện.",
+            {"count": len(pairs), "max": MAX_BATCH},
         )
     if not pairs:
         raise AppError("poster.empty", "Không có địa điểm nào để in áp phích.")

@@ -68,7 +68,7 @@ def list_types(session: Session) -> list[VenueType]:
 def get_type(session: Session, code: str) -> VenueType:
     found = session.scalar(select(VenueType).where(VenueType.code == code))
     if found is None:
-        raise NotFound("venue_type.unknown", f"Không có loại địa điểm mã «{code}».", {"code": code})
+        raise NotFound("venue_type.unknown", "Không có loại địa điểm mã «{code}».", {"code": code})
     return found
 
 
@@ -109,8 +109,8 @@ def create_type(
     if not 1 <= default_stay_minutes <= MAX_STAY_MINUTES:
         raise AppError(
             "venue_type.stay_invalid",
-            f"Thời gian lưu lại mặc định phải từ 1 đến {MAX_STAY_MINUTES} phút.",
-            {"default_stay_minutes": default_stay_minutes},
+            "Thời gian lưu lại mặc định phải từ 1 đến {max} phút.",
+            {"default_stay_minutes": default_stay_minutes, "max": MAX_STAY_MINUTES},
         )
     row = VenueType(
         code=code,
@@ -126,7 +126,7 @@ def create_type(
             session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            "venue_type.exists", f"Đã có loại địa điểm mã «{code}».", {"code": code}
+            "venue_type.exists", "Đã có loại địa điểm mã «{code}».", {"code": code}
         ) from exc
     record(
         session,

@@ -58,7 +58,8 @@ def error_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
-        return error_response(request, exc.status, exc.code, exc.message, exc.details)
+        _ = gettext_for(getattr(request.state, "locale", "vi"))
+        return error_response(request, exc.status, exc.code, exc.text(_), exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

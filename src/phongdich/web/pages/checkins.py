@@ -56,7 +56,11 @@ env.globals["end_rule_label"] = lambda r: END_RULE_LABELS.get(r, r)
 
 def _refused(ctx: Ctx, err: AppError) -> HTMLResponse:
     return render(
-        ctx, "checkins/refused.html", status=err.status, code=err.code, message=err.message
+        ctx,
+        "checkins/refused.html",
+        status=err.status,
+        code=err.code,
+        message=err.text(ctx.gettext),
     )
 
 

@@ -55,7 +55,11 @@ def _place_page(ctx: Ctx, place: ScannedPlace, *, token: str | None) -> HTMLResp
 
 def _refusal_page(ctx: Ctx, err: AppError) -> HTMLResponse:
     return render(
-        ctx, "venue_qr/invalid.html", status=err.status, code=err.code, message=err.message
+        ctx,
+        "venue_qr/invalid.html",
+        status=err.status,
+        code=err.code,
+        message=err.text(ctx.gettext),
     )
 
 
@@ -67,7 +71,9 @@ def type_code(ctx: CtxDep, c: Annotated[str, Query(max_length=40)] = "") -> Resp
     try:
         place = resolve_short_code(ctx.db, c)
     except AppError as err:
-        return render(ctx, "venue_qr/code.html", status=err.status, value=c, error=err.message)
+        return render(
+            ctx, "venue_qr/code.html", status=err.status, value=c, error=err.text(ctx.gettext)
+        )
     code = place.location.short_code if place.location else place.venue.short_code
     return RedirectResponse(f"/v/code/{code}", status_code=303)
 
