@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -29,7 +30,7 @@ from phongdich.areas.queries import get_area, search_areas
 from phongdich.audit.service import Actor
 from phongdich.auth.roles import ROLE_LABELS, Role
 from phongdich.auth.service import CLI_PRINCIPAL, create_user
-from phongdich.config import Settings
+from phongdich.config import Settings, listening_url
 from phongdich.core import keyvault
 from phongdich.core.clock import SystemClock
 from phongdich.core.errors import AppError
@@ -198,9 +199,12 @@ def _print_demo_logins(base_url: str) -> None:
 @app.command()
 def demo() -> None:
     """Nạp dữ liệu mẫu Cao Bằng (đơn vị hành chính, tài khoản mọi vai trò)."""
+    _fill_demo(_settings())
+
+
+def _fill_demo(settings: Settings) -> None:
     from phongdich.demo.service import fill_demo
 
-    settings = _settings()
     upgrade(make_engine(settings.database_url))
     with _session(settings) as session, _progress() as bar:
         tasks: dict[str, TaskID] = {}
@@ -228,22 +232,34 @@ def serve(
 
     from phongdich.web.app import create_app
 
-    settings = _settings()
-    if host:
-        settings.host = host
-    if port:
-        settings.port = port
-        settings.base_url = f"http://{settings.host}:{port}"
+    settings = _listening(_settings(), host, port)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     if demo_data:
         with _session(settings) as session:
             empty = not session.scalar(select(func.count()).select_from(User))
         if empty:
-            demo()
+            _fill_demo(settings)
         else:
             _print_demo_logins(settings.base_url)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _listening(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """The settings with `serve`'s own --host and --port. QR codes carry PHONGDICH_BASE_URL
+    when it is set, else the listening address: a server open to the network whose codes point
+    at this machine's loopback would print posters no phone can open, so that is said."""
+    settings.host = host or settings.host
+    settings.port = port or settings.port
+    if "base_url" not in settings.model_fields_set:
+        settings.base_url = listening_url(settings.host, settings.port)
+    loopback = urlsplit(settings.base_url).hostname in ("127.0.0.1", "localhost", "::1")
+    if loopback and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            f"[yellow]Mã QR sẽ trỏ tới {settings.base_url}, điện thoại khác không mở được: "
+            "hãy đặt PHONGDICH_BASE_URL là địa chỉ công khai của máy chủ.[/yellow]"
+        )
+    return settings
 
 
 keys_app = typer.Typer(help="Khoá ký mã QR và chứng nhận", no_args_is_help=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,14 @@ class Settings(BaseSettings):
     """Everything an operator can set; defaults run the embedded SQLite demo."""
 
     model_config = SettingsConfigDict(env_prefix="PHONGDICH_", env_file=".env", extra="ignore")
+
+    @model_validator(mode="after")
+    def _listening_address(self) -> Settings:
+        if not self.base_url:
+            self.base_url = listening_url(self.host, self.port)
+            # Still "not given" (`model_fields_set`): `serve --port` then moves it along.
+            self.__pydantic_fields_set__.discard("base_url")
+        return self
 
     database_url: str = Field(
         default=f"sqlite:///{Path('var') / 'phongdich.sqlite3'}",
@@ -27,7 +35,9 @@ class Settings(BaseSettings):
     # closed for each request, a new database backend each time (a device scan ran at ~450/s).
     database_pool_size: int = 20
     database_max_overflow: int = 20
-    base_url: str = "http://127.0.0.1:8000"
+    # The public address printed in every QR code. Unset, it is where `serve` listens, so that
+    # PHONGDICH_PORT alone does not print codes pointing at another port.
+    base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     # Cookies marked Secure are dropped by browsers over plain http, so the demo keeps this off.
@@ -53,3 +63,12 @@ class Settings(BaseSettings):
     signing_key_secret: str = ""
     job_poll_seconds: float = 30.0
     checkin_retention_days: int = 28
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address of a server listening on `host`:`port`, as a browser on this machine opens it
+    (all interfaces, 0.0.0.0 or ::, are reached at 127.0.0.1)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
