@@ -107,3 +107,8 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+    """No horizontal scrolling on the 360-px-wide phone of `page`."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

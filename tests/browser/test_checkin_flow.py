@@ -4,12 +4,14 @@ keyboard-wedge scanner's string (personal QR, chip CCCD) and from a typed ID num
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlparse
 
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
 from phongdich.audit.service import SYSTEM
@@ -22,7 +24,7 @@ from phongdich.people.personal_qr import qr_url, token_for
 from phongdich.people.service import PersonDraft, add_dependant, ensure_self
 from phongdich.venues.posters import posters_pdf
 from phongdich.venues.queries import OPERATING
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, fits_the_screen, screenshot
 from tests.venues.factories import actor_of
 
 pytestmark = pytest.mark.browser
@@ -100,7 +102,19 @@ def test_citizen_checks_in_from_a_poster_with_a_dependant_then_checks_out(
     page.get_by_role("button", name="Ra về: Triệu Văn Bé").click()
     assert page.get_by_role("status").inner_text() == "Đã ghi nhận ra về."
     assert page.locator("li.current-visit").count() == 1
+    # On the phone every column of the history shows, each visit a block under its labels.
+    assert fits_the_screen(page)
+    method = page.locator("td[data-label='Cách ghi nhận']").first
+    assert method.inner_text() == "Tự quét mã địa điểm"
+    box = method.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
     screenshot(page, "checkin-my-visits")
+    # The personal QR fits the card, and a phone camera (zxing here) reads it off the screen.
+    page.goto(live_server.url + "/me/qr")
+    assert fits_the_screen(page)
+    card = page.locator(".qr-card .qr").first
+    shot = zxingcpp.read_barcodes(Image.open(io.BytesIO(card.screenshot())))
+    assert [r.text for r in shot] == [card.get_attribute("data-url")]
     with live_server.factory() as s:
         rows = s.execute(
             select(Person.full_name, Visit.source, Visit.end_rule)

@@ -9,13 +9,9 @@ from sqlalchemy import select
 
 from phongdich.demo.service import DEMO_PASSWORD
 from phongdich.models import SmsMessage
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, fits_the_screen, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_official_signs_in_and_reaches_the_home_page(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]

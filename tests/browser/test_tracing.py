@@ -29,18 +29,13 @@ from phongdich.models import (
     VenueAlert,
     Visit,
 )
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, fits_the_screen, screenshot
 from tests.browser.test_venue_flow import sign_in_by_code, sign_in_official
 
 pytestmark = pytest.mark.browser
 OFFICER = "yte.tpcaobang"  # health officer of Thành phố Cao Bằng
 OWNER_PHONE = "0912 000 002"  # owns the demo venue in Phường Sông Hiến
 PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "vi-VN"}
-
-
-def fits(page) -> bool:  # type: ignore[no-untyped-def]
-    """No horizontal scrolling on a 360-px-wide phone."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def a_resident_who_met_people_at_the_owners_venue(live: LiveServer) -> tuple[Person, Venue]:
@@ -106,7 +101,7 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
     page.wait_for_url(re.compile(r"/tracing/cases/\d+$"))
     case_id = int(page.url.rsplit("/", 1)[1])
     assert page.get_by_role("heading", name=re.compile(resident.full_name)).is_visible()
-    assert fits(page)
+    assert fits_the_screen(page)
 
     # Candidates, each with its explanation; confirm one, then two in one go.
     page.get_by_role("button", name="Tìm người tiếp xúc từ lượt khai báo").click()
@@ -163,7 +158,7 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
     )
     assert f2_rows.count() == len(f2)
     assert page.locator("#graph svg").is_visible()
-    assert fits(page)
+    assert fits_the_screen(page)
 
     # Alert the venues the case stayed at.
     page.get_by_role("button", name="Cảnh báo chủ địa điểm").click()
@@ -189,7 +184,7 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
     page.wait_for_url(re.compile(rf"done={today.id}"))
     assert page.get_by_role("status").inner_text() == "Đã ghi nhận."
     assert "Đã liên hệ" in page.locator(f"#fu-{today.id}").inner_text()
-    assert fits(page)
+    assert fits_the_screen(page)
     screenshot(page, "tracing-follow-ups")
     with live.factory() as s:
         recorded = s.get(FollowUp, today.id)
@@ -204,7 +199,7 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
     assert alerts.filter(has_text=window).count() == 1
     assert venue.name in alerts.filter(has_text=window).inner_text()
     assert resident.full_name not in o_page.content()
-    assert fits(o_page)
+    assert fits_the_screen(o_page)
 
     # A district official of Hòa An may neither see the case nor record follow-ups.
     elsewhere = browser.new_context(**PHONE)
@@ -213,6 +208,6 @@ def test_a_health_officer_traces_a_case_and_the_station_follows_up(
     for path in (f"/tracing/cases/{case_id}", "/tracing/follow-ups"):
         response = e_page.goto(live.url + path)
         assert response is not None and response.status == 403
-        assert fits(e_page)
+        assert fits_the_screen(e_page)
     for ctx in (officer, owner, elsewhere):
         ctx.close()

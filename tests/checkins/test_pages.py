@@ -3,12 +3,16 @@ personal QR, refusals in plain Vietnamese, and the English rendering."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from phongdich.auth.roles import Role
-from tests.checkins.factories import citizen_with_person, qr_of, venue
+from phongdich.models import Visit
+from tests.checkins.factories import T0, citizen_with_person, qr_of, venue
 from tests.factories import official, sign_in, venue_user
+from tests.venues.test_api import sign_in_by_phone
 
 
 def test_personal_qr_page_shows_the_name_to_staff_only(client: TestClient, db: Session) -> None:
@@ -51,3 +55,21 @@ def test_history_look_up_page_requires_a_purpose(client: TestClient, db: Session
     assert page.status_code == 200 and "Mục đích tra cứu" in page.text
     r = client.post(f"/people/{me.id}/history", data={"csrf_token": csrf, "purpose": "xem"})
     assert r.status_code == 400 and 'data-code="history.purpose_required"' in r.text
+
+
+def test_a_citizen_sees_all_that_is_kept_of_them(app, client: TestClient, db: Session) -> None:  # type: ignore[no-untyped-def]
+    """The history window and the page's words follow the operator's retention setting."""
+    user, me = citizen_with_person(db)
+    place = venue(db, name="Quán Cũ")
+    at = T0 - timedelta(days=35)
+    db.add(Visit(person_id=me.id, venue_id=place.id, source="citizen_scan", checked_in_at=at,
+                 last_seen_at=at, default_stay_minutes=60, received_at=at))  # fmt: skip
+    db.flush()
+    assert user.phone is not None
+    sign_in_by_phone(client, db, user.phone)
+    page = client.get("/me/visits")
+    assert "Quán Cũ" not in page.text and "xoá sau 28 ngày" in page.text
+    app.state.settings.checkin_retention_days = 40
+    page = client.get("/me/visits")
+    assert "Quán Cũ" in page.text and "xoá sau 40 ngày" in page.text
+    assert "deleted automatically after 40 days" in client.get("/me/visits?lang=en").text

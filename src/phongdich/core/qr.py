@@ -24,9 +24,13 @@ def png_bytes(data: str, *, scale: int = 8, border: int = 4) -> bytes:
 
 
 def svg_bytes(data: str, *, scale: int = 4, border: int = 4) -> bytes:
-    """An SVG of the symbol (no XML declaration, so it can be inlined in a page)."""
+    """An SVG of the symbol (no XML declaration, so it can be inlined in a page). It states a
+    viewBox instead of a size, so that the page's style fits it to a phone's width: a long
+    code's symbol at a fixed size was wider than a 360-px screen's card."""
     out = io.BytesIO()
-    make(data).save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True)
+    make(data).save(
+        out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True, omitsize=True
+    )
     return out.getvalue()
 
 

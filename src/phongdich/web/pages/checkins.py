@@ -116,9 +116,10 @@ def my_visits(ctx: CtxDep, done: Annotated[str, Query(max_length=10)] = "") -> H
     ensure_self(ctx.db, ctx.actor, user, now=ctx.now)
     people = people_of(ctx.db, user)
     current = views(ctx.db, open_visits(ctx.db, [p.id for p in people], now=ctx.now))
+    days = ctx.settings.checkin_retention_days  # a citizen sees all that is kept of them
     return render(
-        ctx, "checkins/my_visits.html", people=people, current=current, done=done,
-        history=own_history(ctx.db, ctx.actor, user, now=ctx.now),
+        ctx, "checkins/my_visits.html", people=people, current=current, done=done, days=days,
+        history=own_history(ctx.db, ctx.actor, user, now=ctx.now, days=days),
         lookups=lookups_of(ctx.db, ctx.actor, user),
     )  # fmt: skip
 

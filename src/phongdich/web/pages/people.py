@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from phongdich.auth.policy import require_somewhere
 from phongdich.auth.roles import ROLE_ACTIONS
-from phongdich.checkins.history import look_up_history
+from phongdich.checkins.history import HISTORY_DAYS, look_up_history
 from phongdich.core import qr
 from phongdich.core.clock import format_date
 from phongdich.core.errors import AppError
@@ -195,8 +195,9 @@ def history(
             error=err, purpose=purpose,
         )  # fmt: skip
     return render(
-        ctx, "people/lookup.html", person=person, visits=visits, error=None, purpose=purpose
-    )
+        ctx, "people/lookup.html", person=person, visits=visits, error=None, purpose=purpose,
+        days=HISTORY_DAYS,
+    )  # fmt: skip
 
 
 @router.post("/people/merge", response_class=HTMLResponse)
