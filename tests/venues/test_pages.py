@@ -166,3 +166,15 @@ def test_a_big_import_is_written_by_a_job_with_a_status_page(
     assert "3 rows may duplicate existing venues." in english.text
     assert db.scalar(select(func.count()).select_from(Venue).where(
         Venue.name.like("Chợ phiên số %"))) == 3  # fmt: skip
+
+
+def test_the_list_offers_the_import_only_to_those_who_may_import(
+    client: TestClient, db: Session
+) -> None:
+    sign_in(client, official(db, Role.HEALTH_OFFICER, TP_CAO_BANG))
+    listing = client.get("/venues")
+    assert listing.status_code == 200 and 'href="/venues/import"' not in listing.text
+    assert client.get("/venues/import").status_code == 403  # what the link led to
+    client.cookies.clear()
+    sign_in(client, official(db, Role.DISTRICT_OFFICIAL, TP_CAO_BANG))
+    assert 'href="/venues/import"' in client.get("/venues").text

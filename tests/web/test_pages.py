@@ -113,3 +113,12 @@ def test_area_search_is_accent_insensitive(client: TestClient) -> None:
     r = client.get("/api/v1/areas", params={"q": "song hien"})
     names = [a["full_name"] for a in r.json()]
     assert "Phường Sông Hiến, Thành phố Cao Bằng, Tỉnh Cao Bằng" in names
+
+
+def test_pages_name_an_icon_that_is_served(client: TestClient) -> None:
+    """Without one, every browser asks for /favicon.ico and logs a 404 on every first visit."""
+    page = client.get("/login").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon is not None
+    served = client.get(icon.group(1))
+    assert served.status_code == 200 and served.headers["content-type"].startswith("image/svg")

@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from phongdich.areas.queries import get_area, search_areas
-from phongdich.auth.policy import Principal, Target, can, require_somewhere
+from phongdich.auth.policy import Principal, Target, can, can_somewhere, require_somewhere
 from phongdich.auth.roles import ROLE_ACTIONS
 from phongdich.auth.service import area_ref
 from phongdich.core.errors import AppError
@@ -113,7 +113,7 @@ def venue_list(
         names=area_names(ctx.db, list(areas.values())),
         statuses=STATUSES,
         filters={"status": status, "type": type, "q": q},
-        is_official=any(g.area is not None or g.nationwide for g in principal.grants),
+        can_import=can_somewhere(principal, "venue.create"),
     )
 
 
