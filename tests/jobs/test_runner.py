@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,15 @@ from sqlalchemy.orm import Session
 
 from phongdich.core.clock import FixedClock
 from phongdich.db import make_session_factory
+from phongdich.jobs.queries import progress_of
 from phongdich.jobs.registry import PeriodicJob, periodic_jobs
-from phongdich.jobs.runner import enqueue, run_due_jobs, work_once
+from phongdich.jobs.runner import (
+    claim_next,
+    enqueue,
+    run_background_job,
+    run_due_jobs,
+    work_once,
+)
 from phongdich.models import AuthAttempt, BackgroundJob, JobRun
 from tests.conftest import T0, FreshDatabase, migrated_engine
 
@@ -153,3 +161,41 @@ def test_purge_forgets_old_attempts_only(db: Session) -> None:
     db.flush()
     assert purge_sign_in_state(db, T0)["attempts"] == 1
     assert db.scalar(select(func.count()).select_from(AuthAttempt)) == 1
+
+
+def test_a_job_that_writes_can_report_progress_on_either_database(
+    fresh_database: FreshDatabase,
+) -> None:
+    """A venue import writes rows, then reports progress. On SQLite a second connection's
+    commit waited for the job's own transaction until the busy timeout, and the job failed;
+    progress is now kept in the process there (`jobs.live`), committed as it goes on PostgreSQL,
+    and stored with the outcome on both."""
+    engine = migrated_engine(fresh_database, with_areas=False)
+    factory = make_session_factory(engine)  # connections of its own, as in a server
+    seen: list[Any] = []
+
+    def handler(
+        session: Session, params: dict[str, Any], now: Any, progress: Any
+    ) -> dict[str, Any]:
+        session.add(AuthAttempt(kind="test", key="k", at=now))
+        session.flush()  # the job's transaction now writes
+        for done in (1000, 2000):
+            progress(done, 2500)
+            with factory() as other:  # what a status page in this process would show
+                seen.append(progress_of(other.get(BackgroundJob, job_id)))  # type: ignore[arg-type]
+        return {"created": 2500}
+
+    with factory() as session:
+        job_id = enqueue(session, "test.writes", {}, now=T0, user_id=None).id
+        session.commit()
+    assert claim_next(factory, "w", T0) == job_id
+    started = time.monotonic()
+    assert run_background_job(factory, {"test.writes": handler}, job_id, FixedClock(T0)) == "done"
+    assert time.monotonic() - started < 5  # no wait for a lock
+    assert [(p.done, p.total, p.percent) for p in seen] == [(1000, 2500, 40), (2000, 2500, 80)]
+    with factory() as session:
+        job = session.get(BackgroundJob, job_id)
+        assert job is not None and job.result == {"created": 2500}
+        assert (job.progress_done, job.progress_total) == (2000, 2500)
+        assert session.scalar(select(func.count()).select_from(AuthAttempt)) == 1
+    engine.dispose()

@@ -122,3 +122,11 @@ def test_pages_name_an_icon_that_is_served(client: TestClient) -> None:
     assert icon is not None
     served = client.get(icon.group(1))
     assert served.status_code == 200 and served.headers["content-type"].startswith("image/svg")
+
+
+def test_counts_are_written_as_the_reader_writes_them() -> None:
+    from phongdich.web.templating import env
+
+    shown = env.from_string("{{ 5677|n }} · {{ 7.4|n }}% · {{ none|n }}")
+    assert shown.render(locale="vi") == "5.677 · 7,4% · "
+    assert shown.render(locale="en") == "5,677 · 7.4% · "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from phongdich.auth.policy import Principal, can_somewhere
 from phongdich.auth.service import principal_for
 from phongdich.core.errors import NotFound
+from phongdich.jobs import live
 from phongdich.models import BackgroundJob, User
 
 
@@ -23,10 +25,25 @@ def read_job(session: Session, principal: Principal, job_id: int) -> BackgroundJ
     return job
 
 
-def percent(job: BackgroundJob) -> int | None:
-    if not job.progress_total:
-        return None
-    return min(100, round(100 * job.progress_done / job.progress_total))
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int | None
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))
+
+
+def progress_of(job: BackgroundJob) -> Progress:
+    """What the job has reported: from this process while it runs on SQLite (`jobs.live`),
+    else as stored."""
+    running = live.current(job.id) if job.status == "running" else None
+    if running is not None:
+        return Progress(*running)
+    return Progress(job.progress_done, job.progress_total)
 
 
 def requester(session: Session, params: dict[str, Any]) -> Principal:

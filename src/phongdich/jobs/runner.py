@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phongdich.core.clock import Clock
 from phongdich.core.errors import AppError
+from phongdich.jobs import live
 from phongdich.jobs.registry import BackgroundHandler, PeriodicJob
 from phongdich.models import BackgroundJob, JobRun
 
@@ -122,7 +123,14 @@ def run_background_job(
         handler = handlers.get(job.kind)
         params = dict(job.params)
 
+    on_sqlite = factory.kw["bind"].dialect.name == "sqlite"
+    last: list[tuple[int, int | None]] = []
+
     def progress(done: int, total: int | None) -> None:
+        last[:] = [(done, total)]
+        if on_sqlite:  # the job's transaction may hold the one writer (see `jobs.live`)
+            live.report(job_id, done, total)
+            return
         with factory() as s:
             s.execute(
                 update(BackgroundJob)
@@ -159,7 +167,10 @@ def run_background_job(
             error,
             clock.now(),
         )
+        if last:
+            row.progress_done, row.progress_total = last[0]
         session.commit()
+        live.forget(job_id)
         return status
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from phongdich.auth.roles import ROLE_LABELS, Role
 from phongdich.core.clock import format_date, format_datetime
@@ -24,6 +25,17 @@ env = Environment(
 env.filters["dt"] = format_datetime
 env.filters["d"] = format_date
 env.filters["phone"] = lambda v: display_phone(v) if v else ""
+
+
+@pass_context
+def _number(context: Any, value: int | float | None) -> str:
+    """A count as the reader writes it: 5.677 in Vietnamese, 5,677 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=context.get("locale") or "vi")
+
+
+env.filters["n"] = _number
 
 
 def render(ctx: Ctx, template: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from phongdich.jobs.queries import percent, read_job
+from phongdich.jobs.queries import progress_of, read_job
 from phongdich.web.context import CtxDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -30,13 +30,14 @@ class JobRead(BaseModel):
 @router.get("/{job_id}", summary="Tiến độ một tác vụ nền")
 def get_job(job_id: int, ctx: CtxDep) -> JobRead:
     job = read_job(ctx.db, ctx.require_principal(), job_id)
+    progress = progress_of(job)
     return JobRead(
         id=job.id,
         kind=job.kind,
         status=job.status,
-        progress_done=job.progress_done,
-        progress_total=job.progress_total,
-        percent=percent(job),
+        progress_done=progress.done,
+        progress_total=progress.total,
+        percent=progress.percent,
         created_at=job.created_at,
         finished_at=job.finished_at,
         result=job.result,

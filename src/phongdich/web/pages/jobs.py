@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from phongdich.core.errors import fill
-from phongdich.jobs.queries import percent, read_job
+from phongdich.jobs.queries import progress_of, read_job
 from phongdich.web.context import Ctx, CtxDep
 from phongdich.web.templating import render
 
@@ -19,7 +19,11 @@ router = APIRouter()
 def job_page(job_id: int, ctx: CtxDep) -> HTMLResponse:
     job = read_job(ctx.db, ctx.require_principal(), job_id)
     return render(
-        ctx, "jobs/status.html", job=job, percent=percent(job), refusal=_refusal(ctx, job.result)
+        ctx,
+        "jobs/status.html",
+        job=job,
+        progress=progress_of(job),
+        refusal=_refusal(ctx, job.result),
     )
 
 
