@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from phongdich.auth.roles import Role
 from phongdich.core.errors import AppError, Forbidden
 from phongdich.models import AuditEntry, Venue
+from phongdich.venues import service as venue_service
 from phongdich.venues.imports import (
     MAX_ROWS,
     TEMPLATE_HEADERS,
@@ -73,14 +74,18 @@ def test_a_good_workbook_is_previewed_then_written(db: Session, district) -> Non
     assert "Thành phố Cao Bằng" in preview.rows[0].commune_name
     assert venue_count(db) == before  # a preview writes nothing
 
-    venues = commit_import(db, district, content, "dia-diem.xlsx", now=T0, scheme="2021")
+    ids = commit_import(db, district, content, "dia-diem.xlsx", now=T0, scheme="2021")
     assert venue_count(db) == before + 3
-    assert {v.status for v in venues} == {"approved"}
-    assert {v.registered_via for v in venues} == {"import"}
-    assert len({v.short_code for v in venues}) == 3
-    assert venues[1].contact_phone == "+84912345002"
+    venues = [db.get(Venue, i) for i in ids]  # in the file's order
+    assert [v.name for v in venues] == [row[0] for row in GOOD]  # type: ignore[union-attr]
+    assert {v.status for v in venues} == {"approved"}  # type: ignore[union-attr]
+    assert {v.registered_via for v in venues} == {"import"}  # type: ignore[union-attr]
+    assert {v.approved_at for v in venues} == {T0}  # type: ignore[union-attr]
+    assert len({v.short_code for v in venues}) == 3  # type: ignore[union-attr]
+    assert venues[1].contact_phone == "+84912345002"  # type: ignore[union-attr]
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "venue.import")).one()
     assert entry.details and entry.details["count"] == 3
+    assert (entry.details["first_id"], entry.details["last_id"]) == (ids[0], ids[-1])
 
 
 def test_one_bad_row_among_good_ones_writes_nothing(db: Session, district) -> None:  # type: ignore[no-untyped-def]
@@ -113,17 +118,14 @@ def test_formula_like_cells_are_stored_as_text(db: Session, district) -> None:  
         [evil, "market", "+1 đường A", SONG_HIEN_CODE, ""],
         ["@SUM(1+1)", "market", "-2 ngõ B", SONG_HIEN_CODE, ""],
     ]
-    venues = commit_import(db, district, xlsx(rows), "f.xlsx", now=T0, scheme="2021")  # type: ignore[arg-type]
-    db.expire_all()
-    stored = {
-        v.name: v.street_address
-        for v in db.scalars(select(Venue).where(Venue.id.in_([v.id for v in venues])))
-    }
+    ids = commit_import(db, district, xlsx(rows), "f.xlsx", now=T0, scheme="2021")  # type: ignore[arg-type]
+    stored = {v.name: v.street_address for v in db.scalars(select(Venue).where(Venue.id.in_(ids)))}
     assert stored == {evil: "+1 đường A", "@SUM(1+1)": "-2 ngõ B"}
     # The same from CSV with semicolons (Excel set to Vietnamese).
     text_rows = [["+84 Quán lạ", "market", "=1+2", SONG_HIEN_CODE, ""]]
     more = commit_import(db, district, csv_bytes(text_rows, ";"), "f.csv", now=T0, scheme="2021")
-    assert (more[0].name, more[0].street_address) == ("+84 Quán lạ", "=1+2")
+    added = db.get(Venue, more[0])
+    assert added is not None and (added.name, added.street_address) == ("+84 Quán lạ", "=1+2")
 
 
 def test_duplicates_are_warned_and_need_confirming(db: Session, district) -> None:  # type: ignore[no-untyped-def]
@@ -194,3 +196,29 @@ def test_the_preview_round_trips_as_csv(db: Session, district) -> None:  # type:
     first = preview_import(db, district, xlsx(GOOD), "x.xlsx", scheme="2021")  # type: ignore[arg-type]
     again = preview_import(db, district, rows_as_csv(first).encode(), "p.csv", scheme="2021")
     assert [r.draft for r in again.rows] == [r.draft for r in first.rows]
+
+
+def test_a_short_code_taken_in_between_is_drawn_again(
+    db: Session, district, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two writers may pick the same fresh code at once: the unique constraint refuses the
+    second, whose rows are then written with new codes (and nothing twice)."""
+    existing = registered_venue(db, name="Chợ có sẵn")
+    drawn = iter([existing.short_code])
+    real_draw = venue_service.new_short_code
+    monkeypatch.setattr(venue_service, "new_short_code", lambda: next(drawn, None) or real_draw())
+    checked = iter([set()])  # the first check misses the code, as a race would
+    real_taken = venue_service._taken_codes
+    monkeypatch.setattr(
+        venue_service, "_taken_codes", lambda s, codes: next(checked, None) or real_taken(s, codes)
+    )
+    before = venue_count(db)
+    rows = [
+        ["Quầy A", "market", "Số 1", SONG_HIEN_CODE, ""],
+        ["Quầy B", "market", "Số 2", SONG_HIEN_CODE, ""],
+    ]
+    ids = commit_import(db, district, xlsx(rows), "f.xlsx", now=T0, scheme="2021")  # type: ignore[arg-type]
+    assert venue_count(db) == before + 2
+    venues = [db.get(Venue, i) for i in ids]
+    assert [v.name for v in venues] == ["Quầy A", "Quầy B"]  # type: ignore[union-attr]
+    assert existing.short_code not in {v.short_code for v in venues}  # type: ignore[union-attr]

@@ -36,7 +36,7 @@ from phongdich.venues.service import (
     build_venue,
     clean_address,
     clean_name,
-    insert_with_codes,
+    insert_many_venues,
 )
 from phongdich.venues.types import type_lookup
 
@@ -379,9 +379,10 @@ def commit_import(
     scheme: str,
     confirm_duplicates: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
-) -> list[Venue]:
-    """Check the whole file again and write every venue, or refuse and write nothing;
-    `progress(done, total)` hears of each thousand written (a background job's status page)."""
+) -> list[int]:
+    """Check the whole file again and write every venue (returns their ids), or refuse and
+    write nothing; `progress(done, total)` hears of each thousand written (a background job's
+    status page)."""
     preview = preview_import(session, actor, content, filename, scheme=scheme)
     if preview.errors:
         raise AppError(
@@ -407,8 +408,9 @@ def commit_import(
         venue.approved_at = now
         venue.approved_by_id = actor.principal.user_id if actor.principal else None
         venues.append(venue)
+    ids: list[int] = []
     for i in range(0, len(venues), 1000):
-        insert_with_codes(session, venues[i : i + 1000])
+        ids += insert_many_venues(session, venues[i : i + 1000])
         if progress is not None:
             progress(min(i + 1000, len(venues)), len(venues))
     record(
@@ -420,12 +422,12 @@ def commit_import(
         details={
             "filename": filename[:200],
             "count": len(venues),
-            "first_id": venues[0].id,
-            "last_id": venues[-1].id,
+            "first_id": ids[0],
+            "last_id": ids[-1],
             "confirmed_duplicates": len(preview.warnings),
         },
     )
-    return venues
+    return ids
 
 
 # Files up to this many rows are written while the official waits (about a second per
@@ -461,7 +463,7 @@ def run_import(
     progress: Callable[[int, int | None], None],
 ) -> dict[str, Any]:
     """The job: the requester's rights as they are now, then `commit_import` (all or none)."""
-    venues = commit_import(
+    ids = commit_import(
         session,
         Actor(requester(session, params)),
         str(params["payload"]).encode(),
@@ -471,7 +473,7 @@ def run_import(
         confirm_duplicates=bool(params["confirm"]),
         progress=progress,
     )
-    return {"created": len(venues), "link_url": "/venues"}
+    return {"created": len(ids), "link_url": "/venues"}
 
 
 HANDLERS = {IMPORT_KIND: run_import}

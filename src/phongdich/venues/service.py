@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -159,6 +160,48 @@ def insert_with_codes(session: Session, rows: Sequence[Venue | VenueLocation]) -
         except IntegrityError:
             if attempt == _CODE_ATTEMPTS - 1:
                 raise
+
+
+def insert_many_venues(session: Session, venues: Sequence[Venue]) -> list[int]:
+    """Write many new venues with fresh short codes, in one multi-row INSERT per thousand;
+    returns their ids in order. The objects only carry the values: they are not added to the
+    session.
+
+    The ORM inserts new rows one statement each on SQLite (it cannot match the ids of one
+    multi-row INSERT … RETURNING to its rows there): 20,000 imported venues held SQLite's one
+    writer for 5.6 s, every scan on the server waiting behind it. Here the rows go in without
+    RETURNING, and their ids are read back by their short codes, which are unique.
+    """
+    ids: list[int] = []
+    for start in range(0, len(venues), 1000):
+        chunk = venues[start : start + 1000]
+        for attempt in range(_CODE_ATTEMPTS):
+            codes = _fresh_codes(session, len(chunk))
+            values = [
+                {**_set_values(v), "short_code": c} for v, c in zip(chunk, codes, strict=True)
+            ]
+            try:
+                with session.begin_nested():
+                    session.execute(insert(Venue), values)
+                break
+            except IntegrityError:
+                if attempt == _CODE_ATTEMPTS - 1:
+                    raise
+        by_code: dict[str, int] = {}
+        for i in range(0, len(codes), 500):
+            part = codes[i : i + 500]
+            rows = session.execute(
+                select(Venue.short_code, Venue.id).where(Venue.short_code.in_(part))
+            )
+            by_code.update({code: venue_id for code, venue_id in rows})
+        ids += [by_code[c] for c in codes]
+    return ids
+
+
+def _set_values(row: Venue) -> dict[str, Any]:
+    """The column values set on a new (transient) venue; the table's defaults fill the rest."""
+    columns = Venue.__table__.columns.keys()
+    return {k: v for k, v in inspect(row).dict.items() if k in columns}
 
 
 def build_venue(draft: VenueDraft, *, now: datetime, via: str, status: str) -> Venue:

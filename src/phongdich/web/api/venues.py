@@ -191,7 +191,7 @@ def import_commit(
 ) -> ImportResult:
     api_write(ctx, request)
     principal = ctx.require_principal()
-    venues = commit_import(
+    ids = commit_import(
         ctx.db,
         ctx.actor,
         file.file.read(),
@@ -200,7 +200,7 @@ def import_commit(
         scheme=scheme or default_scheme(principal),
         confirm_duplicates=confirm_duplicates,
     )
-    return ImportResult(created=len(venues), venue_ids=[v.id for v in venues])
+    return ImportResult(created=len(ids), venue_ids=ids)
 
 
 @router.get("", summary="Địa điểm tôi được xem (lọc, phân trang)")

@@ -293,7 +293,7 @@ def _commit(ctx: Ctx, payload: str, scheme: str, confirm: bool, csrf_token: str)
         )
     try:
         with ctx.db.begin_nested():
-            venues = commit_import(
+            ids = commit_import(
                 ctx.db,
                 ctx.actor,
                 payload.encode(),
@@ -304,7 +304,7 @@ def _commit(ctx: Ctx, payload: str, scheme: str, confirm: bool, csrf_token: str)
             )
     except AppError as err:
         return _import_render(ctx, status=err.status, error=err, scheme=scheme)
-    return _import_render(ctx, done=len(venues), scheme=scheme)
+    return _import_render(ctx, done=len(ids), scheme=scheme)
 
 
 @router.get("/{venue_id}", response_class=HTMLResponse)
