@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from phongdich.config import Settings
 from phongdich.core import keyvault
 from phongdich.core.clock import Clock, SystemClock
-from phongdich.db import engine_for, make_session_factory
+from phongdich.db import WalCheckpointer, engine_for, make_session_factory
 from phongdich.jobs.registry import background_handlers, periodic_jobs
 from phongdich.jobs.runner import work_once
 from phongdich.messaging.sms import SmsSender, sender_for
@@ -76,8 +76,12 @@ def create_app(
         log.warning(
             "PHONGDICH_SIGNING_KEY_SECRET is not set: private signing keys are stored unsealed"
         )
+    checkpointer = None
     if session_factory is None:
-        session_factory = make_session_factory(engine_for(settings))
+        engine = engine_for(settings, background_checkpoints=True)
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            checkpointer = WalCheckpointer(engine)
+        session_factory = make_session_factory(engine)
     run_jobs = settings.run_jobs_in_process if run_jobs is None else run_jobs
 
     @asynccontextmanager
@@ -89,6 +93,8 @@ def create_app(
             # (device batches ran ~30 % faster).
             gc.collect()
             gc.freeze()
+        if checkpointer is not None:
+            checkpointer.start()
         stop = threading.Event()
         thread = None
         if run_jobs:
@@ -99,6 +105,8 @@ def create_app(
         app.state.jobs_wake.set()
         if thread:
             thread.join(timeout=5)
+        if checkpointer is not None:
+            checkpointer.stop()
 
     app = App(
         title="phongdich API",
