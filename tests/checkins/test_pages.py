@@ -3,6 +3,7 @@ personal QR, refusals in plain Vietnamese, and the English rendering."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -73,3 +74,12 @@ def test_a_citizen_sees_all_that_is_kept_of_them(app, client: TestClient, db: Se
     page = client.get("/me/visits")
     assert "Quán Cũ" in page.text and "xoá sau 40 ngày" in page.text
     assert "deleted automatically after 40 days" in client.get("/me/visits?lang=en").text
+
+
+def test_staff_reach_the_scanner_in_one_tap_from_home(client: TestClient, db: Session) -> None:
+    gate = venue(db, name="Bến xe Thử")
+    sign_in(client, venue_user(db, Role.VENUE_STAFF, gate.id))
+    home = client.get("/").text
+    assert '<a class="button" href="/staff/scanner">' in home
+    cards = re.findall(r'<div class="card" id="([a-z-]+)"', home)
+    assert cards and cards[0] == "scanner-card"  # the first card on the page

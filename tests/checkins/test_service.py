@@ -203,7 +203,11 @@ def test_the_venue_sees_todays_list_and_occupancy(db: Session) -> None:
 
     check_out(db, staff, db.scalars(select(Visit).order_by(Visit.id)).first(), now=T0 + 10 * M)  # type: ignore[arg-type]
     day = venue_day(db, staff, pho, now=T0 + 20 * M)
-    assert len(day.visits) == 3 and day.occupancy == 2
+    assert len(day.visits) == 3 and day.occupancy == 2 and day.total == 3
+    # A short list (the scanner page's) still counts everyone inside and every visit today.
+    latest = venue_day(db, staff, pho, now=T0 + 20 * M, limit=1)
+    assert [v.person_id for v in latest.visits] == [people[2].id]
+    assert (latest.occupancy, latest.total) == (2, 3)
     assert venue_day(db, staff, pho, now=T0 + 3 * 60 * M).occupancy == 0  # 90-min stays over
     other = venue(db)
     with pytest.raises(Forbidden):

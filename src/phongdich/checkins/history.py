@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
@@ -192,8 +193,9 @@ class VenueDay:
 
     venue: Venue
     day_start: datetime
-    visits: list[VisitView]
-    occupancy: int
+    visits: list[VisitView]  # the newest `limit` of the day's visits
+    occupancy: int  # of all the day's visits, not only those listed
+    total: int  # visits that began today
 
 
 def venue_day(
@@ -217,6 +219,31 @@ def venue_day(
             .limit(limit)
         )
     )
-    shown = views(session, rows)
-    occupancy = sum(1 for v in shown if v.checked_in_at <= now and (v.ended_at > now))
-    return VenueDay(venue, to_local(day_start), shown, occupancy)
+    today = (Visit.venue_id == venue.id, Visit.checked_in_at >= day_start,
+             Visit.checked_in_at < day_end)  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(Visit).where(*today)) or 0
+    return VenueDay(venue, to_local(day_start), views(session, rows), _inside(session, today, now),
+                    total)  # fmt: skip
+
+
+def _inside(session: Session, today: tuple[Any, ...], now: datetime) -> int:
+    """How many of the day's visits are under way now: begun, and neither checked out nor past
+    their estimated end. Counted over the whole day, not the page's list: a busy market's
+    latest ten entries say little of how many are inside."""
+    candidates = session.execute(
+        select(
+            Visit.checked_in_at,
+            Visit.last_seen_at,
+            Visit.default_stay_minutes,
+            Visit.checked_out_at,
+        ).where(
+            *today,
+            Visit.checked_in_at <= now,
+            or_(Visit.checked_out_at.is_(None), Visit.checked_out_at > now),
+        )
+    ).all()
+    return sum(
+        1
+        for checked_in, last_seen, stay, checked_out in candidates
+        if checked_out is not None or estimated_end(checked_in, last_seen, stay)[0] > now
+    )

@@ -88,5 +88,6 @@ class BatchResultRead(BaseModel):
 
 class VenueDayRead(BaseModel):
     venue_id: int
-    occupancy: int
+    occupancy: int  # inside now, of all the day's visits
+    total: int  # visits that began today (`visits` holds the newest of them)
     visits: list[VisitRead]

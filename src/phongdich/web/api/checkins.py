@@ -245,5 +245,8 @@ def today(venue_id: int, ctx: CtxDep) -> VenueDayRead:
     ctx.require_principal()
     day = venue_day(ctx.db, ctx.actor, _venue(ctx, venue_id), now=ctx.now)
     return VenueDayRead(
-        venue_id=venue_id, occupancy=day.occupancy, visits=[visit_read(v) for v in day.visits]
+        venue_id=venue_id,
+        occupancy=day.occupancy,
+        total=day.total,
+        visits=[visit_read(v) for v in day.visits],
     )

@@ -213,7 +213,7 @@ def _scanner(
     day = venue_day(ctx.db, ctx.actor, venue, now=ctx.now, limit=10)
     return render(
         ctx, "checkins/scanner.html", status=error.status if error else 200, venues=venues,
-        venue=venue, day=day, result=result, error=error, walk_in=walk_in or {},
+        venue=venue, day=day, result=result, error=error, walk_in=walk_in or {}, now=ctx.now,
     )  # fmt: skip
 
 
