@@ -7,12 +7,15 @@ import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phongdich.auth.roles import Role
+from phongdich.checkins.service import STAFF_SCAN, record_check_in
 from phongdich.models import Visit
 from tests.checkins.factories import T0, citizen_with_person, qr_of, venue
 from tests.factories import official, sign_in, venue_user
+from tests.venues.factories import actor_of
 from tests.venues.test_api import sign_in_by_phone
 
 
@@ -83,3 +86,33 @@ def test_staff_reach_the_scanner_in_one_tap_from_home(client: TestClient, db: Se
     assert '<a class="button" href="/staff/scanner">' in home
     cards = re.findall(r'<div class="card" id="([a-z-]+)"', home)
     assert cards and cards[0] == "scanner-card"  # the first card on the page
+
+
+def test_staff_record_an_exit_from_the_days_list(client: TestClient, db: Session) -> None:
+    gate, other = venue(db, name="Bến xe Thử"), venue(db, name="Chợ Khác")
+    _, inside = citizen_with_person(db, name="Nông Văn Ở")
+    staff = venue_user(db, Role.VENUE_STAFF, gate.id)
+    record_check_in(db, actor_of(db, staff), person=inside, venue=gate, now=T0, source=STAFF_SCAN)
+    db.flush()
+    visit = db.scalars(select(Visit).where(Visit.person_id == inside.id)).one()
+
+    # Staff of another venue are offered nothing and may not record the exit.
+    csrf = sign_in(client, venue_user(db, Role.VENUE_STAFF, other.id))
+    r = client.post(f"/checkins/{visit.id}/checkout", data={"csrf_token": csrf})
+    assert r.status_code == 403 and visit.checked_out_at is None
+    client.cookies.clear()
+
+    csrf = sign_in(client, staff)
+    today = f"/staff/venues/{gate.id}/today"
+    page = client.get(today).text
+    assert 'aria-label="Ghi nhận ra: Nông Văn Ở"' in page and 'class="occupancy">1<' in page
+    scanner = client.get(f"/staff/scanner?venue={gate.id}").text
+    assert 'aria-label="Ghi nhận ra: Nông Văn Ở"' in scanner
+    r = client.post(f"/checkins/{visit.id}/checkout", data={"csrf_token": csrf, "next": today},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == today + "?done=out"
+    db.refresh(visit)
+    assert visit.checked_out_at == T0 and visit.end_rule == "explicit"
+    page = client.get(r.headers["location"]).text
+    assert "Đã ghi nhận ra." in page and "Ghi nhận ra:" not in page
+    assert 'class="occupancy">0<' in page

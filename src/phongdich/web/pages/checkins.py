@@ -198,6 +198,7 @@ def _scanner(
     result: tuple[str, Person, str] | None = None,
     error: AppError | None = None,
     walk_in: dict[str, str] | None = None,
+    checked_out: bool = False,
 ) -> HTMLResponse:
     venues = _staff_venues(ctx)
     if not venues:
@@ -214,13 +215,18 @@ def _scanner(
     return render(
         ctx, "checkins/scanner.html", status=error.status if error else 200, venues=venues,
         venue=venue, day=day, result=result, error=error, walk_in=walk_in or {}, now=ctx.now,
+        checked_out=checked_out,
     )  # fmt: skip
 
 
 @router.get("/staff/scanner", response_class=HTMLResponse)
-def scanner(ctx: CtxDep, venue: Annotated[int | None, Query()] = None) -> HTMLResponse:
+def scanner(
+    ctx: CtxDep,
+    venue: Annotated[int | None, Query()] = None,
+    done: Annotated[str, Query(max_length=10)] = "",
+) -> HTMLResponse:
     ctx.require_user()
-    return _scanner(ctx, venue)
+    return _scanner(ctx, venue, checked_out=done == "out")
 
 
 @router.post("/staff/scanner", response_class=HTMLResponse)
@@ -275,7 +281,9 @@ def walk_in(
 
 
 @router.get("/staff/venues/{venue_id}/today", response_class=HTMLResponse)
-def today(venue_id: int, ctx: CtxDep) -> HTMLResponse:
+def today(
+    venue_id: int, ctx: CtxDep, done: Annotated[str, Query(max_length=10)] = ""
+) -> HTMLResponse:
     ctx.require_principal()
     day = venue_day(ctx.db, ctx.actor, _venue(ctx, venue_id), now=ctx.now)
-    return render(ctx, "checkins/today.html", day=day)
+    return render(ctx, "checkins/today.html", day=day, now=ctx.now, done=done)
