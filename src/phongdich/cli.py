@@ -253,8 +253,8 @@ def _listening(settings: Settings, host: str | None, port: int | None) -> Settin
     settings.port = port or settings.port
     if "base_url" not in settings.model_fields_set:
         settings.base_url = listening_url(settings.host, settings.port)
-    loopback = urlsplit(settings.base_url).hostname in ("127.0.0.1", "localhost", "::1")
-    if loopback and settings.host not in ("127.0.0.1", "localhost", "::1"):
+    loopback = ("127.0.0.1", "localhost", "::1")
+    if urlsplit(settings.base_url).hostname in loopback and settings.host not in loopback:
         console.print(
             f"[yellow]Mã QR sẽ trỏ tới {settings.base_url}, điện thoại khác không mở được: "
             "hãy đặt PHONGDICH_BASE_URL là địa chỉ công khai của máy chủ.[/yellow]"

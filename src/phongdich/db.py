@@ -192,9 +192,10 @@ class WalCheckpointer:
     By default SQLite checkpoints inside the commit that takes the log past 1,000 pages: one
     device scan in a few hundred then paid ~20 ms for everyone's writes, and as scans are
     answered on the event loop (`web.api.scan_lane`) every request waited with it. At 1,000
-    scans/s the p90 latency was 15-18 ms and the p99 20-28 ms; with the checkpoints here, 2 and
-    5 ms. A PASSIVE checkpoint neither waits for nor blocks readers and writers, and SQLite
-    runs it without Python's lock, on the other core. Only the web server's engine works so
+    scans/s the p90 latency was 12-18 ms and the p99 19-28 ms; with the checkpoints here, 2-4
+    and 7-22 ms (the thread shares the cores with the load). A PASSIVE checkpoint neither
+    waits for nor blocks readers and writers, and SQLite runs it without Python's lock, on
+    the other core. Only the web server's engine works so
     (`make_engine(background_checkpoints=True)`); other processes keep SQLite's default.
     """
 

@@ -115,7 +115,8 @@ def run_background_job(
     job_id: int,
     clock: Clock,
 ) -> str:
-    """Run a claimed job, committing progress as it goes so a status page can show it."""
+    """Run a claimed job, reporting progress as it goes so a status page can show it (on
+    SQLite through `jobs.live`), and storing the last report with the outcome."""
     now = clock.now()
     with factory() as session:
         job = session.get(BackgroundJob, job_id)
@@ -124,10 +125,11 @@ def run_background_job(
         params = dict(job.params)
 
     on_sqlite = factory.kw["bind"].dialect.name == "sqlite"
-    last: list[tuple[int, int | None]] = []
+    last: tuple[int, int | None] | None = None
 
     def progress(done: int, total: int | None) -> None:
-        last[:] = [(done, total)]
+        nonlocal last
+        last = (done, total)
         if on_sqlite:  # the job's transaction may hold the one writer (see `jobs.live`)
             live.report(job_id, done, total)
             return
@@ -167,8 +169,8 @@ def run_background_job(
             error,
             clock.now(),
         )
-        if last:
-            row.progress_done, row.progress_total = last[0]
+        if last is not None:
+            row.progress_done, row.progress_total = last
         session.commit()
         live.forget(job_id)
         return status

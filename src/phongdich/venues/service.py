@@ -163,39 +163,33 @@ def insert_with_codes(session: Session, rows: Sequence[Venue | VenueLocation]) -
 
 
 def insert_many_venues(session: Session, venues: Sequence[Venue]) -> list[int]:
-    """Write many new venues with fresh short codes, in one multi-row INSERT per thousand;
-    returns their ids in order. The objects only carry the values: they are not added to the
-    session.
+    """Write new venues with fresh short codes in one multi-row INSERT (SQLAlchemy splits very
+    long ones); returns their ids in order. The objects only carry the values: they are not
+    added to the session.
 
     The ORM inserts new rows one statement each on SQLite (it cannot match the ids of one
     multi-row INSERT … RETURNING to its rows there): 20,000 imported venues held SQLite's one
     writer for 5.6 s, every scan on the server waiting behind it. Here the rows go in without
-    RETURNING, and their ids are read back by their short codes, which are unique.
+    RETURNING, and their ids are read back by their short codes, which are unique. A code
+    another writer took in between is drawn again, as `insert_with_codes` does.
     """
-    ids: list[int] = []
-    for start in range(0, len(venues), 1000):
-        chunk = venues[start : start + 1000]
-        for attempt in range(_CODE_ATTEMPTS):
-            codes = _fresh_codes(session, len(chunk))
-            values = [
-                {**_set_values(v), "short_code": c} for v, c in zip(chunk, codes, strict=True)
-            ]
-            try:
-                with session.begin_nested():
-                    session.execute(insert(Venue), values)
-                break
-            except IntegrityError:
-                if attempt == _CODE_ATTEMPTS - 1:
-                    raise
-        by_code: dict[str, int] = {}
-        for i in range(0, len(codes), 500):
-            part = codes[i : i + 500]
-            rows = session.execute(
-                select(Venue.short_code, Venue.id).where(Venue.short_code.in_(part))
-            )
-            by_code.update({code: venue_id for code, venue_id in rows})
-        ids += [by_code[c] for c in codes]
-    return ids
+    for attempt in range(_CODE_ATTEMPTS):
+        codes = _fresh_codes(session, len(venues))
+        values = [{**_set_values(v), "short_code": c} for v, c in zip(venues, codes, strict=True)]
+        try:
+            with session.begin_nested():
+                session.execute(insert(Venue), values)
+            break
+        except IntegrityError:
+            if attempt == _CODE_ATTEMPTS - 1:
+                raise
+    by_code: dict[str, int] = {}
+    for i in range(0, len(codes), 500):
+        rows = session.execute(
+            select(Venue.short_code, Venue.id).where(Venue.short_code.in_(codes[i : i + 500]))
+        )
+        by_code.update({code: venue_id for code, venue_id in rows})
+    return [by_code[c] for c in codes]
 
 
 def _set_values(row: Venue) -> dict[str, Any]:
