@@ -19,7 +19,10 @@ The platform, each against its own fresh migrated database, served by `uvicorn` 
 - device batches of 2,000 scans, the same three cases, on SQLite and on PostgreSQL.
 - beside them, the batch path's insert alone (executemany / COPY into the platform's own visits
   table, no rules): not the issue's baseline, but it shows what the schema's indexes and
-  foreign keys cost before any rule runs.
+  foreign keys cost before any rule runs; and the batch path's statements alone (every look-up
+  a batch makes, the insert, its queue entries and the commit, with all values prepared
+  beforehand): the floor under any implementation that makes those checks, which a ratio
+  target above it cannot be met through.
 Closed-loop HTTP figures (bare endpoint, single scans) come from wrk (`apt-get install -y wrk`):
 one C thread with 16 keep-alive connections for a fixed time, each request its own code and
 client id, so that the client takes one core and the server the other. Paced latency and the
@@ -62,11 +65,12 @@ from phongdich.auth.roles import Role
 from phongdich.auth.service import CLI_PRINCIPAL
 from phongdich.auth.tokens import create_api_token
 from phongdich.checkins import rows as visit_rows
+from phongdich.checkins.batch import _insert_visits, _timelines
 from phongdich.core import signing
 from phongdich.core.text import fold
 from phongdich.db import Raw
 from phongdich.models import Person, PersonQrCode
-from phongdich.people.personal_qr import token_digest
+from phongdich.people.personal_qr import _codes_by_digest, token_digest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -308,6 +312,70 @@ def bench_schema_insert(engine: Engine, n: int, batch: int = 2000) -> float:
         return n / (time.perf_counter() - started)
 
 
+def bench_batch_statements(
+    engine: Engine,
+    venue_id: int,
+    tokens: list[str],
+    raw_batch: Callable[[], float] | None,
+    *,
+    rounds: int = 3,
+    batch: int = 2000,
+) -> list[tuple[float, float | None]]:
+    """Scans per second of the batch path's database statements alone, for first visits of
+    `tokens` (people with no visit in the last day): per batch, the codes found by digest, the
+    device's known client ids, the people's recent visits, the insert with its counting-queue
+    entries (`checkins.batch`'s own functions and statements), and the commit. Every value is
+    prepared beforehand, so no Python work of the platform's is timed: the floor under any
+    implementation that makes these checks. In `rounds`, each with the raw figure measured
+    just before it; run after the platform's runs."""
+    now = datetime.now(UTC)
+    at = now - timedelta(minutes=30)
+    with Session(engine) as session:
+        raw = Raw(session.connection())
+        token_id = raw.run("SELECT max(id) FROM api_tokens")[0][0]
+        digests = [token_digest(t) for t in tokens]
+        person_of: dict[bytes, int] = {}
+        for i in range(0, len(digests), 500):
+            sql, values = _codes_by_digest(raw, digests[i : i + 500])
+            person_of.update((bytes(d), p) for d, p, *_ in raw.run(sql, *values))
+        session.commit()
+        prepared = []
+        for start in range(0, len(tokens), batch):
+            chunk = digests[start : start + batch]
+            ids = [f"floor{start + j}" for j in range(len(chunk))]
+            people = [person_of[d] for d in chunk]
+            rows = visit_rows.opened_values(
+                raw,
+                [(p, venue_id, None, at, 60, cid) for p, cid in zip(people, ids, strict=True)],
+                source="device_batch",
+                recorded_by_id=None,
+                device_token_id=token_id,
+                received=raw.time_in(now),
+            )
+            prepared.append((chunk, ids, sorted(set(people)), rows))
+        out = []
+        share = max(1, len(prepared) // rounds)
+        for r in range(rounds):
+            part = prepared[r * share : (r + 1) * share]
+            adjacent = raw_batch() if raw_batch is not None else None
+            started = time.perf_counter()
+            for chunk, ids, people, rows in part:
+                raw = Raw(session.connection())
+                for i in range(0, len(chunk), 500):
+                    sql, values = _codes_by_digest(raw, chunk[i : i + 500])
+                    raw.run(sql, *values)
+                    sql, values = visit_rows.of_device(
+                        raw, "v.client_scan_id", token_id, ids[i : i + 500]
+                    )
+                    raw.run(sql, *values)
+                _timelines(raw, people, at)
+                _insert_visits(session, raw, token_id, rows, ids)
+                session.commit()
+            scans = sum(len(chunk) for chunk, *_ in part)
+            out.append((scans / (time.perf_counter() - started), adjacent))
+        return out
+
+
 # The platform's data: one venue, a scanner token for it, many people with personal QR codes.
 
 
@@ -481,12 +549,16 @@ def bench_platform(
     raw_batch: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """Single scans: `singles` people with digests, as many without; batches: `batch_scans`
-    people with digests, a third as many without."""
+    people with digests, a third as many without, and as many again for the batch path's
+    statements alone (`bench_batch_statements`)."""
     signed_batch = batch_scans // 3
     venue_id, secret, tokens = setup_platform(
-        engine, 2 * singles + batch_scans + signed_batch, without_digest=singles + signed_batch
+        engine,
+        2 * singles + 2 * batch_scans + signed_batch,
+        without_digest=singles + signed_batch,
     )
     history = count_visits(engine)
+    statement_tokens, tokens = tokens[:batch_scans], tokens[batch_scans:]
     single_tokens = tokens[:singles]
     batch_tokens = tokens[singles : singles + batch_scans]
     single_signed = tokens[singles + batch_scans : 2 * singles + batch_scans]
@@ -549,9 +621,9 @@ def bench_platform(
         if batch_scans:
             # First visits, the same people 3 h later, then codes checked by signature.
             for key, people, hours, prefix in (
-                ("batch_first", batch_tokens, 1, "b"),
-                ("batch_next", batch_tokens, 4, "r"),
-                ("batch_signed", batch_signed, 1, "g"),
+                ("batch_first", batch_tokens, 4, "b"),
+                ("batch_next", batch_tokens, 1, "r"),
+                ("batch_signed", batch_signed, 4, "g"),
             ):
                 reqs = batch_requests(
                     venue_id, secret, people, batch_size, now - timedelta(hours=hours), prefix
@@ -566,6 +638,7 @@ def bench_platform(
         server.stop()
     if batch_scans:
         out["schema_insert"] = bench_schema_insert(engine, batch_scans)
+        out["statements"] = bench_batch_statements(engine, venue_id, statement_tokens, raw_batch)
     return out
 
 
@@ -713,6 +786,22 @@ def _report_batches(res: dict[str, Any], raw: float, against: str) -> None:
         schema,
         "rows/s",
         f"{schema / raw:.0%} of the raw figure (its own indexes and foreign keys included)",
+    )
+    rounds = res["statements"]
+    rate = statistics.median(r for r, _ in rounds)
+    shares = [r / a for r, a in rounds if a]
+    beside = (
+        f"; {statistics.median(shares):.0%} of the raw figure measured just before each "
+        f"(rounds: {', '.join(f'{q:.0%}' for q in shares)})"
+        if shares
+        else ""
+    )
+    line(
+        "the batch path's statements alone, values prepared",
+        rate,
+        "scans/s",
+        f"median of {len(rounds)}; {rate / raw:.0%} of the raw figure{beside}: look-ups by "
+        "digest, known ids, recent visits, insert, counting queue, commit; no Python work",
     )
 
 
