@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from phongdich.core.clock import FixedClock
 from phongdich.db import make_session_factory
+from phongdich.jobs import live
 from phongdich.jobs.queries import progress_of
 from phongdich.jobs.registry import PeriodicJob, periodic_jobs
 from phongdich.jobs.runner import (
@@ -25,6 +29,7 @@ from phongdich.models import AuthAttempt, BackgroundJob, JobRun
 from tests.conftest import T0, FreshDatabase, migrated_engine
 
 MINUTE = timedelta(minutes=1)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_workers_side_by_side_run_each_slot_and_each_job_once(
@@ -182,7 +187,7 @@ def test_a_job_that_writes_can_report_progress_on_either_database(
         for done in (1000, 2000):
             progress(done, 2500)
             with factory() as other:  # what a status page in this process would show
-                seen.append(progress_of(other.get(BackgroundJob, job_id)))  # type: ignore[arg-type]
+                seen.append(progress_of(other, other.get(BackgroundJob, job_id)))  # type: ignore[arg-type]
         return {"created": 2500}
 
     with factory() as session:
@@ -198,4 +203,75 @@ def test_a_job_that_writes_can_report_progress_on_either_database(
         assert job is not None and job.result == {"created": 2500}
         assert (job.progress_done, job.progress_total) == (2000, 2500)
         assert session.scalar(select(func.count()).select_from(AuthAttempt)) == 1
+    engine.dispose()
+
+
+# A worker of its own: it runs the job, whose transaction writes and reports progress, then
+# waits until the test has looked (or 30 s), and ends it.
+_WORKER = """
+import sys, time
+from pathlib import Path
+from phongdich.core.clock import FixedClock
+from phongdich.db import make_engine, make_session_factory
+from phongdich.jobs.runner import run_background_job
+from phongdich.models import AuthAttempt
+from tests.conftest import T0
+
+url, job_id, seen = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+
+def handler(session, params, now, progress):
+    session.add(AuthAttempt(kind="test", key="k", at=now))
+    session.flush()  # the job's transaction now holds SQLite's writer
+    progress(1000, 2500)
+    deadline = time.monotonic() + 30
+    while not seen.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return {"created": 2500}
+
+factory = make_session_factory(make_engine(url))
+print(run_background_job(factory, {"test.writes": handler}, job_id, FixedClock(T0)))
+"""
+
+
+def test_a_job_run_by_another_process_shows_its_progress(
+    fresh_database: FreshDatabase, tmp_path: Path
+) -> None:
+    """`phongdich worker` runs jobs in a process of its own: the status page of the web
+    server's process shows the numbers it reports while it runs (on SQLite through a file
+    beside the database, on PostgreSQL as committed), and the file goes when the job ends."""
+    engine = migrated_engine(fresh_database, with_areas=False)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        job_id = enqueue(session, "test.writes", {}, now=T0, user_id=None).id
+        session.commit()
+    assert claim_next(factory, "w", T0) == job_id
+    seen = tmp_path / "seen"
+    worker = subprocess.Popen(  # noqa: S603  (our own interpreter and code)
+        [sys.executable, "-c", _WORKER, fresh_database.url, str(job_id), str(seen)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        progress = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with factory() as session:
+                job = session.get(BackgroundJob, job_id)
+                assert job is not None
+                progress = progress_of(session, job)
+            if progress.done:
+                break
+            time.sleep(0.05)
+        assert progress is not None
+        assert (progress.done, progress.total, progress.percent) == (1000, 2500, 40)
+    finally:
+        seen.touch()
+        out, _ = worker.communicate(timeout=60)
+    assert out.decode().strip() == "done"
+    with factory() as session:
+        job = session.get(BackgroundJob, job_id)
+        assert job is not None and job.status == "done"
+        assert (job.progress_done, job.progress_total) == (1000, 2500)
+    place = live.place_for(engine)
+    assert place is None or not (place / str(job_id)).exists()
     engine.dispose()

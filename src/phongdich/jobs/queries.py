@@ -37,10 +37,14 @@ class Progress:
         return min(100, round(100 * self.done / self.total))
 
 
-def progress_of(job: BackgroundJob) -> Progress:
-    """What the job has reported: from this process while it runs on SQLite (`jobs.live`),
-    else as stored."""
-    running = live.current(job.id) if job.status == "running" else None
+def progress_of(session: Session, job: BackgroundJob) -> Progress:
+    """What the job has reported: while it runs on SQLite, from the process running it
+    (`jobs.live`), else as stored."""
+    running = None
+    if job.status == "running":
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            running = live.current(job.id, live.place_for(bind))
     if running is not None:
         return Progress(*running)
     return Progress(job.progress_done, job.progress_total)

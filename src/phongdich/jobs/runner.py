@@ -115,8 +115,8 @@ def run_background_job(
     job_id: int,
     clock: Clock,
 ) -> str:
-    """Run a claimed job, reporting progress as it goes so a status page can show it (on
-    SQLite through `jobs.live`), and storing the last report with the outcome."""
+    """Run a claimed job, reporting progress as it goes so a status page in any process can
+    show it (on SQLite through `jobs.live`), and storing the last report with the outcome."""
     now = clock.now()
     with factory() as session:
         job = session.get(BackgroundJob, job_id)
@@ -125,13 +125,14 @@ def run_background_job(
         params = dict(job.params)
 
     on_sqlite = factory.kw["bind"].dialect.name == "sqlite"
+    where = live.place_for(factory.kw["bind"]) if on_sqlite else None
     last: tuple[int, int | None] | None = None
 
     def progress(done: int, total: int | None) -> None:
         nonlocal last
         last = (done, total)
         if on_sqlite:  # the job's transaction may hold the one writer (see `jobs.live`)
-            live.report(job_id, done, total)
+            live.report(job_id, done, total, where)
             return
         with factory() as s:
             s.execute(
@@ -172,7 +173,7 @@ def run_background_job(
         if last is not None:
             row.progress_done, row.progress_total = last
         session.commit()
-        live.forget(job_id)
+        live.forget(job_id, where)
         return status
 
 

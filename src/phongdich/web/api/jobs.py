@@ -30,7 +30,7 @@ class JobRead(BaseModel):
 @router.get("/{job_id}", summary="Tiến độ một tác vụ nền")
 def get_job(job_id: int, ctx: CtxDep) -> JobRead:
     job = read_job(ctx.db, ctx.require_principal(), job_id)
-    progress = progress_of(job)
+    progress = progress_of(ctx.db, job)
     return JobRead(
         id=job.id,
         kind=job.kind,

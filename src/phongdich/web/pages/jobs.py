@@ -22,7 +22,7 @@ def job_page(job_id: int, ctx: CtxDep) -> HTMLResponse:
         ctx,
         "jobs/status.html",
         job=job,
-        progress=progress_of(job),
+        progress=progress_of(ctx.db, job),
         refusal=_refusal(ctx, job.result),
     )
 
