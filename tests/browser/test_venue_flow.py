@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from phongdich.demo.service import DEMO_PASSWORD
 from phongdich.models import SmsMessage, Venue
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, fits_the_screen, screenshot
 
 pytestmark = pytest.mark.browser
 OWNER_PHONE = "0987 111 222"
@@ -149,3 +149,31 @@ def test_demo_owner_and_staff_act_for_their_venue(live_server: LiveServer, page)
     sign_in_by_code(live_server, page, "0912 000 003")
     page.goto(live_server.url + "/venues")
     assert page.get_by_role("link", name=venue.name).first.is_visible()
+
+
+def test_an_owner_sets_up_a_scanner_device_from_the_phone(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    """The demo owner issues a token for a scanner device from the venue page; the page that
+    shows it once fits the phone, and the device reads the venue's day with it."""
+    from phongdich.models import User
+
+    with live_server.factory() as s:
+        owner = s.scalars(select(User).where(User.phone == "+84912000002")).one()
+        venue = s.scalars(select(Venue).where(Venue.owner_user_id == owner.id)).one()
+    sign_in_by_code(live_server, page, "0912 000 002")
+    page.goto(f"{live_server.url}/venues/{venue.id}")
+    page.get_by_label("Tên thiết bị").fill("Máy quét cổng sau")
+    page.get_by_role("button", name="Cấp mã cho thiết bị").click()
+    page.get_by_role("heading", name="Mã truy cập của thiết bị").wait_for()
+    secret = page.locator("#device-secret").inner_text()
+    assert re.fullmatch(r"pd_[0-9a-f]{8}_[\w-]+", secret), secret
+    assert fits_the_screen(page)
+    screenshot(page, "device-token")
+    answer = page.request.get(
+        f"{live_server.url}/api/v1/checkins/venues/{venue.id}/today",
+        headers={"Authorization": f"Bearer {secret}", "Cookie": ""},
+    )
+    assert answer.ok and answer.json()["venue_id"] == venue.id
+    page.get_by_role("link", name="Về trang địa điểm").click()
+    devices = page.locator("#devices")
+    assert devices.get_by_text("Máy quét cổng sau").is_visible()
+    assert devices.get_by_text(secret).count() == 0  # shown once

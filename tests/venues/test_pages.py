@@ -17,8 +17,9 @@ from phongdich.jobs.registry import background_handlers
 from phongdich.jobs.runner import claim_next, run_background_job
 from phongdich.models import SmsMessage, Venue
 from phongdich.web.pages import venues as venue_pages
+from tests.checkins import factories as checkin_factories
 from tests.conftest import T0
-from tests.factories import HOA_AN, SONG_HIEN, TP_CAO_BANG, official, sign_in
+from tests.factories import HOA_AN, SONG_HIEN, TP_CAO_BANG, official, sign_in, venue_user
 from tests.venues.factories import new_phone
 from tests.venues.test_api import sign_in_by_phone
 
@@ -178,3 +179,71 @@ def test_the_list_offers_the_import_only_to_those_who_may_import(
     client.cookies.clear()
     sign_in(client, official(db, Role.DISTRICT_OFFICIAL, TP_CAO_BANG))
     assert 'href="/venues/import"' in client.get("/venues").text
+
+
+def test_an_owner_gives_a_scanner_device_its_token_and_revokes_it(
+    client: TestClient, db: Session
+) -> None:
+    """The venue page issues a device's token (shown once, on the answer to the form only),
+    lists the venue's devices, and revokes one; only those who manage the venue see any of it."""
+    gate = checkin_factories.venue(db, name="Chợ Sông Hiến")
+    owner = venue_user(db, Role.VENUE_OWNER, gate.id)
+    _, person = checkin_factories.citizen_with_person(db, name="Nông Thị Quét")
+    code = checkin_factories.qr_of(db, person)
+    db.commit()
+    csrf = sign_in(client, owner)
+    page = client.get(f"/venues/{gate.id}")
+    assert 'id="devices"' in page.text and "Chưa có thiết bị nào." in page.text
+    made = client.post(
+        f"/venues/{gate.id}/devices/add", data={"name": "Máy quét cổng 2", "csrf_token": csrf}
+    )
+    assert made.status_code == 201, made.text
+    assert made.headers["cache-control"] == "no-store"
+    found = re.search(r'id="device-secret">(pd_[0-9a-f]{8}_[\w-]+)<', made.text)
+    assert found is not None and f"<code>{gate.id}</code>" in made.text
+    secret = found.group(1)
+    listed = client.get(f"/venues/{gate.id}").text
+    assert "Máy quét cổng 2" in listed and f"{secret[:11]}…" in listed and "chưa dùng" in listed
+    assert secret not in listed  # shown once
+
+    # The device uploads with it.
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {secret}"}
+    scan = {"client_scan_id": "d-1", "code": code, "at": T0.isoformat(), "venue_id": gate.id}
+    r = client.post("/api/v1/checkins/batch", json={"scans": [scan]}, headers=auth)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+
+    # Staff of the venue, and the owner of another, neither see nor touch its devices.
+    staff = venue_user(db, Role.VENUE_STAFF, gate.id)
+    other = checkin_factories.venue(db)
+    other_owner = venue_user(db, Role.VENUE_OWNER, other.id)
+    db.commit()
+    csrf = sign_in(client, staff)
+    assert 'id="devices"' not in client.get(f"/venues/{gate.id}").text
+    refused = client.post(f"/venues/{gate.id}/devices/add", data={"name": "x", "csrf_token": csrf})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = sign_in(client, other_owner)
+    token_id = int(re.search(r"/devices/(\d+)/revoke", listed).group(1))  # type: ignore[union-attr]
+    for place in (gate.id, other.id):
+        r = client.post(
+            f"/venues/{place}/devices/{token_id}/revoke",
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert r.status_code == (403 if place == gate.id else 404), r.text
+
+    # The owner revokes it: the device is refused from then on.
+    client.cookies.clear()
+    csrf = sign_in(client, owner)
+    assert "dùng lần cuối" in client.get(f"/venues/{gate.id}").text
+    r = client.post(
+        f"/venues/{gate.id}/devices/{token_id}/revoke",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "đã thu hồi lúc" in client.get(f"/venues/{gate.id}").text
+    client.cookies.clear()
+    again = client.post("/api/v1/checkins/batch", json={"scans": [scan]}, headers=auth)
+    assert again.status_code == 401, again.text

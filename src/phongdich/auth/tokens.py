@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from phongdich.audit.service import Actor, record
@@ -175,3 +175,23 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int, *, now: date
             session, actor, "api_token.revoke", now=now, object_type="api_token", object_id=token.id
         )
     return token
+
+
+def tokens_held_for(
+    session: Session, principal: Principal | None, target: Target
+) -> list[ApiToken]:
+    """The tokens that act for one thing (a venue's scanner devices), those in use first, then
+    the newest; for whoever may manage tokens there. `target` names the thing."""
+    if target.object_type is None or target.object_id is None:
+        raise ValueError("tokens_held_for needs a thing (object_type and object_id)")
+    require(principal, "api_token.manage", target)
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.object_type == target.object_type,
+                ApiToken.object_id == target.object_id,
+            )
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+        )
+    )

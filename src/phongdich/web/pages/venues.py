@@ -13,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from phongdich.areas.queries import get_area, search_areas
 from phongdich.auth.policy import Principal, Target, can, can_somewhere, require_somewhere
-from phongdich.auth.roles import ROLE_ACTIONS
+from phongdich.auth.roles import ROLE_ACTIONS, Role
 from phongdich.auth.service import area_ref
-from phongdich.core.errors import AppError
+from phongdich.auth.tokens import create_api_token, revoke_api_token, tokens_held_for
+from phongdich.checkins.batch import MAX_BATCH
+from phongdich.core.errors import AppError, NotFound
 from phongdich.core.shortcode import format_short_code
-from phongdich.models import AuditEntry, Venue
+from phongdich.models import ApiToken, AuditEntry, Venue
 from phongdich.venues.imports import (
     IN_REQUEST_ROWS,
     MAX_ROWS,
@@ -327,6 +329,9 @@ def venue_page(venue_id: int, ctx: CtxDep) -> HTMLResponse:
             action: can(principal, action, target)
             for action in ("venue.approve", "venue.manage", "venue.staff.manage")
         },
+        devices=tokens_held_for(ctx.db, principal, target)
+        if can(principal, "api_token.manage", target)
+        else None,
         rejection=_rejection_reason(ctx, venue.id) if venue.status == "rejected" else None,
     )
 
@@ -427,3 +432,48 @@ def location_remove_page(
     venue = _form_venue(ctx, venue_id, csrf_token)
     remove_location(ctx.db, ctx.actor, venue, location_id, now=ctx.now)
     return _back(venue_id, "location_removed")
+
+
+@router.post("/{venue_id}/devices/add", response_class=HTMLResponse)
+def device_add_page(
+    venue_id: int,
+    ctx: CtxDep,
+    name: Annotated[str, Form(max_length=120)],
+    csrf_token: CsrfForm = "",
+) -> HTMLResponse:
+    """A scanner device's token for this venue, shown once on the page this answers with (never
+    in a redirect's address, which browsers and proxies keep)."""
+    venue = _form_venue(ctx, venue_id, csrf_token)
+    secret, token = create_api_token(
+        ctx.db,
+        ctx.actor,
+        now=ctx.now,
+        name=name,
+        role=Role.VENUE_STAFF,
+        object_type="venue",
+        object_id=venue.id,
+    )
+    ctx.db.commit()  # before the secret is shown: a failed commit must not show a dead token
+    response = render(
+        ctx,
+        "venues/device_created.html",
+        status=201,
+        venue=venue,
+        token=token,
+        secret=secret,
+        max_batch=MAX_BATCH,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/{venue_id}/devices/{token_id}/revoke")
+def device_revoke_page(
+    venue_id: int, token_id: int, ctx: CtxDep, csrf_token: CsrfForm = ""
+) -> Response:
+    venue = _form_venue(ctx, venue_id, csrf_token)
+    token = ctx.db.get(ApiToken, token_id)
+    if token is None or (token.object_type, token.object_id) != ("venue", venue.id):
+        raise NotFound("token.not_found", "Không tìm thấy mã truy cập.")
+    revoke_api_token(ctx.db, ctx.actor, token.id, now=ctx.now)
+    return _back(venue_id, "device_revoked")
