@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from phongdich.audit.service import SYSTEM
@@ -25,6 +27,7 @@ from phongdich.people.service import PersonDraft, add_dependant, ensure_self
 from phongdich.venues.posters import posters_pdf
 from phongdich.venues.queries import OPERATING
 from tests.browser.conftest import LiveServer, fits_the_screen, screenshot
+from tests.browser.test_venue_flow import sign_in_official
 from tests.venues.factories import actor_of
 
 pytestmark = pytest.mark.browser
@@ -67,6 +70,14 @@ def sign_in_citizen(live: LiveServer, page) -> None:  # type: ignore[no-untyped-
     page.get_by_label("Mã gồm 6 chữ số").fill(code.group(1))
     page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url(live.url + "/")
+
+
+def new_staff(s, venue: Venue, username: str, full_name: str) -> None:  # type: ignore[no-untyped-def]
+    create_user(
+        s, SYSTEM, now=SystemClock().now(), full_name=full_name, username=username,
+        password=DEMO_PASSWORD, role=Role.VENUE_STAFF, object_type="venue",
+        object_id=venue.id, check=False,
+    )  # fmt: skip
 
 
 def test_citizen_checks_in_from_a_poster_with_a_dependant_then_checks_out(
@@ -132,11 +143,7 @@ def test_staff_record_people_with_the_scanner_page(live_server: LiveServer, page
     venue = a_venue(live_server, offset=1)
     now = SystemClock().now()
     with live_server.factory() as s:
-        create_user(
-            s, SYSTEM, now=now, full_name="Nông Văn Gác", username="gac.cong",
-            password=DEMO_PASSWORD, role=Role.VENUE_STAFF, object_type="venue",
-            object_id=venue.id, check=False,
-        )  # fmt: skip
+        new_staff(s, venue, "gac.cong", "Nông Văn Gác")
         guardian = create_user(s, SYSTEM, now=now, full_name="Bế Thị Mẹ", phone="0912777001",
                                role=Role.CITIZEN, check=False)  # fmt: skip
         actor = actor_of(s, guardian)
@@ -147,39 +154,35 @@ def test_staff_record_people_with_the_scanner_page(live_server: LiveServer, page
         scanned_text = qr_url("http://any.host", token_for(s, actor, child, now=now))
         s.commit()
 
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Tên đăng nhập").fill("gac.cong")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(live_server.url + "/")
+    sign_in_official(live_server, page, "gac.cong")
     page.goto(live_server.url + "/staff/scanner")
     box = page.get_by_label(re.compile("^Mã quét được"))
     # A keyboard-wedge scanner types what it read, then Enter.
     box.press_sequentially(scanned_text, delay=0)
     box.press("Enter")
-    assert "Bế Văn Con (2014)" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Bế Văn Con (2014)")
     chip = "004190012345|085999999|Nông Thị Lan|15031990|Nữ|Tổ 5, Sông Hiến|20042021"
     box = page.get_by_label(re.compile("^Mã quét được"))
     box.press_sequentially(chip, delay=0)
     box.press("Enter")
-    assert "Nông Thị Lan (1990)" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Nông Thị Lan (1990)")
     # A typed ID number of someone already known.
     box = page.get_by_label(re.compile("^Mã quét được"))
     box.fill("004190012345")
     box.press("Enter")
-    assert "đã có mặt, lượt được nối dài" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("đã có mặt, lượt được nối dài")
     # Khai hộ: someone unknown, by ID number and name.
     box = page.get_by_label(re.compile("^Mã quét được"))
     box.fill("085123789")
     box.press("Enter")
-    assert page.get_by_role("alert").inner_text().startswith("Chưa có người mang số giấy tờ")
+    expect(page.get_by_role("alert")).to_contain_text("Chưa có người mang số giấy tờ")
     walk = page.locator("form[action='/staff/walk-in']")
     walk.get_by_label("Họ và tên").fill("Ông Lục Văn Già")
     walk.get_by_label("Loại giấy tờ").select_option("cmnd")
     assert walk.get_by_label("Số giấy tờ").input_value() == "085123789"
     walk.get_by_role("button", name="Khai hộ và ghi nhận").click()
-    assert "Ông Lục Văn Già" in page.get_by_role("status").inner_text()
-    assert page.locator(".occupancy").first.inner_text() == "3"
+    expect(page.get_by_role("status")).to_contain_text("Ông Lục Văn Già")
+    expect(page.locator(".occupancy").first).to_have_text("3")
     screenshot(page, "staff-scanner")
     # The phone camera path: the personal QR opens a one-tap page for staff.
     page.goto(live_server.url + urlparse(scanned_text).path)
@@ -190,3 +193,79 @@ def test_staff_record_people_with_the_scanner_page(live_server: LiveServer, page
         sources = sorted(s.scalars(select(Visit.source).where(Visit.venue_id == venue.id)))
         assert s.scalar(select(User).where(User.username == "gac.cong")) is not None
     assert sources == ["hardware_scanner", "hardware_scanner", "khai_ho"]
+
+
+def test_the_scanner_page_keeps_scans_while_offline_and_sends_them_later(
+    live_server: LiveServer, page
+) -> None:  # type: ignore[no-untyped-def]
+    """Offline, scans are kept on the phone with their own time; back online they are sent
+    and recorded at that time; a refused one is reported; a scan whose answer was lost on the
+    way (it did reach the server) is sent again and still recorded once."""
+    venue = a_venue(live_server, offset=2)
+    now = SystemClock().now()
+    with live_server.factory() as s:
+        new_staff(s, venue, "cong.mat.mang", "Hoàng Văn Cổng")
+        codes = []
+        for phone, name in (("0912777101", "Lý Thị Một"), ("0912777102", "Lý Văn Hai"),
+                            ("0912777103", "Lý Thị Ba")):  # fmt: skip
+            user = create_user(s, SYSTEM, now=now, full_name=name, phone=phone,
+                               role=Role.CITIZEN, check=False)  # fmt: skip
+            actor = actor_of(s, user)
+            person = ensure_self(s, actor, user, now=now)
+            token = token_for(s, actor, person, now=now)
+            codes.append((person.id, qr_url("http://any.host", token)))
+        s.commit()
+
+    def visits_of(person_id: int) -> list[Visit]:
+        with live_server.factory() as s:
+            return list(
+                s.scalars(
+                    select(Visit).where(Visit.venue_id == venue.id, Visit.person_id == person_id)
+                )
+            )
+
+    sign_in_official(live_server, page, "cong.mat.mang")
+    page.goto(f"{live_server.url}/staff/scanner?venue={venue.id}")
+    queue = page.locator("#offline-queue")
+    box = page.get_by_label(re.compile("^Mã quét được"))
+
+    page.context.set_offline(True)
+    for text in (codes[0][1], codes[0][1][:-6] + "AAAAAA"):  # a good code, and a forged one
+        box.fill(text)
+        box.press("Enter")
+    expect(queue).to_contain_text("Mất mạng")
+    expect(queue).to_contain_text("Đang chờ gửi: 2 lượt.")
+    assert fits_the_screen(page)
+    screenshot(page, "scanner-offline")
+    page.wait_for_timeout(1500)
+    assert visits_of(codes[0][0]) == []
+    page.context.set_offline(False)
+    expect(queue).to_contain_text("Đã gửi 1 lượt quét lúc mất mạng.", timeout=15_000)
+    expect(page.locator("#offline-failed")).to_contain_text("Không ghi được 1 lượt")
+    [kept] = visits_of(codes[0][0])
+    assert kept.received_at - kept.checked_in_at >= timedelta(seconds=1)  # its own time
+    expect(page.locator(".occupancy").first).to_have_text("1")
+
+    # The post reaches the server, but its answer is lost: the page keeps the scan and sends
+    # it again a few seconds later, and the server knows it by its id.
+    def lose_the_answer(route) -> None:  # type: ignore[no-untyped-def]
+        route.fetch()
+        route.abort()
+
+    page.route("**/staff/scanner", lose_the_answer)
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    box.fill(codes[1][1])
+    box.press("Enter")
+    expect(queue).to_contain_text("Đang chờ gửi: 1 lượt.")
+    page.unroute("**/staff/scanner")
+    expect(queue).to_contain_text("Đã gửi 1 lượt quét lúc mất mạng.", timeout=15_000)
+    assert len(visits_of(codes[1][0])) == 1
+    expect(page.locator(".occupancy").first).to_have_text("2")
+    # And online as usual, the page answers in place.
+    box = page.get_by_label(re.compile("^Mã quét được"))
+    box.fill(codes[2][1])
+    box.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Lý Thị Ba")).to_contain_text(
+        "đã ghi nhận vào"
+    )
+    assert len(visits_of(codes[2][0])) == 1

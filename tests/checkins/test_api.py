@@ -149,3 +149,38 @@ def test_staff_record_a_walk_in_and_see_the_day(client: TestClient, db: Session)
     assert {v["source"] for v in day["visits"]} == {"khai_ho", "staff_scan"}
     other = venue(db)
     assert_error(client.get(f"/api/v1/checkins/venues/{other.id}/today"), 403, "forbidden")
+
+
+def test_a_signed_in_scanner_page_sends_a_kept_scan_again_safely(
+    client: TestClient, db: Session
+) -> None:
+    """The scanner page keeps scans made while offline and sends them later with their own
+    time and a client id; sent again (an answer lost on the way), the scan is a duplicate,
+    even once a later scan elsewhere has closed the visit (which would otherwise open a new
+    one). Another staff member's id is their own."""
+    gate, market = venue(db), venue(db)
+    staff = venue_user(db, Role.VENUE_STAFF, gate.id)
+    _, person = citizen_with_person(db, name="Lục Văn Mạng")
+    code = qr_of(db, person)
+    csrf = sign_in(client, staff)
+    headers = {"X-CSRF-Token": csrf}
+    at = T0 - timedelta(minutes=40)
+    kept = {"venue_id": gate.id, "code": code, "client_scan_id": "web-1", "at": at.isoformat()}
+    r = client.post("/api/v1/checkins/scan", json=kept, headers=headers)
+    assert r.status_code == 200 and r.json()["outcome"] == "created", r.text
+    device, _ = device_token(db, market)
+    elsewhere = {"venue_id": market.id, "code": code, "client_scan_id": "m-1",
+                 "at": (at + timedelta(minutes=10)).isoformat()}  # fmt: skip
+    r = client.post(
+        "/api/v1/checkins/scan", json=elsewhere, headers={"Authorization": f"Bearer {device}"}
+    )
+    assert r.status_code == 200 and r.json()["outcome"] == "created", r.text
+    again = client.post("/api/v1/checkins/scan", json=kept, headers=headers)
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate", again.text
+    at_gate = db.scalars(select(Visit).where(Visit.venue_id == gate.id)).all()
+    assert [(v.checked_in_at, v.end_rule) for v in at_gate] == [(at, "next_checkin")]
+    client.cookies.clear()
+    other = venue_user(db, Role.VENUE_STAFF, gate.id)
+    csrf = sign_in(client, other)
+    theirs = client.post("/api/v1/checkins/scan", json=kept, headers={"X-CSRF-Token": csrf})
+    assert theirs.status_code == 200 and theirs.json()["outcome"] != "duplicate", theirs.text

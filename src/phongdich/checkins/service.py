@@ -226,13 +226,17 @@ def record_check_in(
     if person.merged_into_id is not None:
         raise AppError("checkin.person_merged", "Hồ sơ này đã được gộp vào một hồ sơ khác.")
     timeline = _timeline(session, person.id, at)
-    if client_scan_id is not None and device_token_id is not None:
+    recorded_by_id = actor.principal.user_id if actor.principal else None
+    if client_scan_id is not None:
         # A retried scan is in the person's visits around its own time: no query of its own.
-        # (Two copies racing each other meet the unique constraint; the loser is retried.)
+        # A device's is known by its token (two copies racing each other meet the unique
+        # constraint; the loser is retried); a signed-in staff member's (the scanner page
+        # sending what it kept while offline) by who recorded it.
+        sender = (device_token_id, None if device_token_id is not None else recorded_by_id)
         for existing in timeline:
-            if (existing.device_token_id, existing.client_scan_id) == (
-                device_token_id,
-                client_scan_id,
+            if existing.client_scan_id == client_scan_id and sender == (
+                existing.device_token_id,
+                None if existing.device_token_id is not None else existing.recorded_by_id,
             ):
                 return Recorded(existing, DUPLICATE, existing.person_id)
     stay = STAYS.minutes(session, venue.type_id)
@@ -248,7 +252,7 @@ def record_check_in(
         return Recorded(visit, EXTENDED, person.id)
     visit.person_id = person.id
     visit.source = source
-    visit.recorded_by_id = actor.principal.user_id if actor.principal else None
+    visit.recorded_by_id = recorded_by_id
     visit.device_token_id = device_token_id
     visit.client_scan_id = client_scan_id
     visit.received_at = now

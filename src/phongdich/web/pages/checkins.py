@@ -234,9 +234,12 @@ def scanned(
     ctx: CtxDep,
     venue_id: Annotated[int, Form()],
     code: Annotated[str, Form(max_length=1000)] = "",
+    client_scan_id: Annotated[str, Form(max_length=64)] = "",
     csrf_token: CsrfForm = "",
 ) -> HTMLResponse:
-    """What the wedge scanner typed (or a person typed): personal QR, chip CCCD or ID number."""
+    """What the wedge scanner typed (or a person typed): personal QR, chip CCCD or ID number.
+    The page's script sends an id with each scan, so that a scan it also kept for later (its
+    answer did not arrive) is not recorded twice (`static/scanner.js`)."""
     ctx.require_user()
     check_csrf(ctx, csrf_token)
     venue = _venue(ctx, venue_id)
@@ -245,7 +248,7 @@ def scanned(
             found = identify(ctx.db, ctx.actor, code, now=ctx.now)
             recorded = record_check_in(
                 ctx.db, ctx.actor, person=found.person, venue=venue, now=ctx.now,
-                source=found.source,
+                source=found.source, client_scan_id=client_scan_id or None,
             )  # fmt: skip
     except AppError as err:
         prefill = err.details if err.code == "scanner.person_unknown" else None
