@@ -232,11 +232,10 @@ def record_check_in(
         # A device's is known by its token (two copies racing each other meet the unique
         # constraint; the loser is retried); a signed-in staff member's (the scanner page
         # sending what it kept while offline) by who recorded it.
-        sender = (device_token_id, None if device_token_id is not None else recorded_by_id)
+        sender = _sender(device_token_id, recorded_by_id)
         for existing in timeline:
-            if existing.client_scan_id == client_scan_id and sender == (
-                existing.device_token_id,
-                None if existing.device_token_id is not None else existing.recorded_by_id,
+            if existing.client_scan_id == client_scan_id and sender == _sender(
+                existing.device_token_id, existing.recorded_by_id
             ):
                 return Recorded(existing, DUPLICATE, existing.person_id)
     stay = STAYS.minutes(session, venue.type_id)
@@ -259,6 +258,13 @@ def record_check_in(
     _insert_visit(session, visit)
     queue_visit(session, visit.id)  # counted into the venue counters by the minute job
     return Recorded(visit, CREATED, person.id)
+
+
+def _sender(device_token_id: int | None, recorded_by_id: int | None) -> tuple[str, int | None]:
+    """Whose client scan ids a scan's belongs to: its device's, else the staff member's."""
+    if device_token_id is not None:
+        return "device", device_token_id
+    return "user", recorded_by_id
 
 
 _VISITS = Visit.__table__

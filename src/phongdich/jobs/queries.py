@@ -39,12 +39,12 @@ class Progress:
 
 def progress_of(session: Session, job: BackgroundJob) -> Progress:
     """What the job has reported: while it runs on SQLite, from the process running it
-    (`jobs.live`), else as stored."""
-    running = None
-    if job.status == "running":
-        bind = session.get_bind()
-        if bind.dialect.name == "sqlite":
-            running = live.current(job.id, live.place_for(bind))
+    (`jobs.live`; on PostgreSQL nothing is kept there), else as stored."""
+    running = (
+        live.current(job.id, live.place_for(session.get_bind()))
+        if job.status == "running"
+        else None
+    )
     if running is not None:
         return Progress(*running)
     return Progress(job.progress_done, job.progress_total)

@@ -125,7 +125,7 @@ def run_background_job(
         params = dict(job.params)
 
     on_sqlite = factory.kw["bind"].dialect.name == "sqlite"
-    where = live.place_for(factory.kw["bind"]) if on_sqlite else None
+    where = live.place_for(factory.kw["bind"])  # None unless a SQLite file
     last: tuple[int, int | None] | None = None
 
     def progress(done: int, total: int | None) -> None:

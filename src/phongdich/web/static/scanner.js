@@ -107,11 +107,13 @@
     bind();
   }
 
-  function refresh(after) {
+  // The page again (its list and occupancy now count what was sent), then what happened.
+  function refresh(after, failed) {
+    function tell() { show(after); showFailed(failed); }
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
-      .then(function (html) { swap(html); show(after); })
-      .catch(function () { show(after); });
+      .then(function (html) { swap(html); tell(); })
+      .catch(tell);
   }
 
   function flush() {
@@ -125,8 +127,7 @@
       var b = box();
       var note = sent && b ? fill(b.dataset.sent, sent) : "";
       if (sent || failed.length) {
-        refresh(note);
-        setTimeout(function () { showFailed(failed); }, 500);
+        refresh(note, failed);
       } else {
         show();
       }
@@ -196,8 +197,7 @@
         return r.text();
       }).then(function (html) {
         clearTimeout(timer);
-        swap(html);
-        show();
+        swap(html); // and shows what still waits
         var fresh = document.querySelector("#scan-form input[name=code]");
         if (fresh) fresh.focus();
       }).catch(function () {
